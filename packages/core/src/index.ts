@@ -2,5 +2,7 @@
  * @next-atproto/core: the AT Protocol, framework- and storage-agnostic.
  * @packageDocumentation
  */
-export * from './data/cid.js'
+export * from './atproto.js'
 export * from './data/cbor.js'
+export * from './data/cid.js'
+export { VERSION } from './version.js'

@@ -1,0 +1,60 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+
+/** The forum-pds example's directory. */
+export const appDir = fileURLToPath(new URL('..', import.meta.url))
+
+let built = false
+
+/** `next build` the example once per test process (production mode, as users deploy it). */
+export function buildApp(): void {
+  if (built) return
+  execFileSync('npx', ['next', 'build'], {
+    cwd: appDir,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: 'pipe',
+  })
+  built = true
+}
+
+/** A running example server on a free loopback port. */
+export interface RunningApp {
+  url: string
+  stop(): Promise<void>
+}
+
+/** Start the example through its custom server (`npm start`), on a free port. */
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  const child: ChildProcess = spawn('npx', ['tsx', 'server.ts'], {
+    cwd: appDir,
+    env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`forum-pds did not start:\n${output}`)), 60_000)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /ready on (http:\/\/\S+?) /.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`forum-pds exited with ${code}:\n${output}`))
+    })
+  })
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+  }
+}

@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+
+/** Takes over the WebSocket upgrades it owns; returns false to leave the socket to someone else. */
+export interface UpgradeHandler {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean
+}
+
+/** Options of {@link createNextServer}. */
+export interface NextServerOptions {
+  /** The core app object: started before listening and closed with the server. */
+  app: { start(): Promise<void>; close(): Promise<void> }
+  /** WebSocket handling for the app's subscriptions (e.g. `createNodeWebSocket(atproto)`). */
+  websocket?: UpgradeHandler
+  /** Next.js dev mode (HMR); defaults to `NODE_ENV !== 'production'`. */
+  dev?: boolean
+  /** Directory of the Next.js app; defaults to the current directory. */
+  dir?: string
+  port?: number
+  hostname?: string
+}
+
+/**
+ * A custom Next.js server that adds the WebSocket upgrade route handlers cannot do.
+ *
+ * Next's request handler attaches its own `upgrade` listener to its server and ends every upgrade whose
+ * path matches a route (so `/xrpc/com.atproto.sync.subscribeRepos` would be closed under `app/xrpc/[nsid]`).
+ * So Next gets a server that never listens, and we re-emit onto it only the upgrades we do not own
+ * (HMR in dev, the app's own sockets). Upgrades nobody takes are closed rather than left hanging.
+ */
+export async function createNextServer(options: NextServerOptions): Promise<{
+  server: Server
+  url: string
+  close(): Promise<void>
+}> {
+  const { default: next } = (await import('next')) as unknown as {
+    default: (opts: Record<string, unknown>) => {
+      prepare(): Promise<void>
+      getRequestHandler(): (req: IncomingMessage, res: import('node:http').ServerResponse) => Promise<void>
+      close?(): Promise<void>
+    }
+  }
+  const dev = options.dev ?? process.env.NODE_ENV !== 'production'
+  const hostname = options.hostname ?? 'localhost'
+  const port = options.port ?? 3000
+  const sink = createServer()
+  const nextApp = next({ dev, dir: options.dir ?? process.cwd(), hostname, port, httpServer: sink })
+  await nextApp.prepare()
+  const handle = nextApp.getRequestHandler()
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      console.error(err)
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
+    })
+  })
+  server.on('upgrade', (req, socket, head) => {
+    if (options.websocket?.handleUpgrade(req, socket, head)) return
+    if (sink.listenerCount('upgrade') > 0) sink.emit('upgrade', req, socket, head)
+    else socket.destroy()
+  })
+
+  await options.app.start()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, hostname === 'localhost' ? undefined : hostname, () => resolve())
+  })
+  const address = server.address()
+  const actualPort = typeof address === 'object' && address ? address.port : port
+  return {
+    server,
+    url: `http://${hostname}:${actualPort}`,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeAllConnections()
+      await closed
+      await options.app.close()
+      await nextApp.close?.()
+    },
+  }
+}
