@@ -1,0 +1,20 @@
+/**
+ * The atproto repository: MST, commits, CAR, diffs and sync 1.1 proofs.
+ * @module
+ */
+export * from './block-map.js'
+export * from './block-store.js'
+export * from './errors.js'
+export * from './mst.js'
+export {
+  cidForDagCbor,
+  commonPrefixLength,
+  decodeNode,
+  encodeNode,
+  ensureValidMstKey,
+  isValidMstKey,
+  keyHeight,
+  keyHeightOfString,
+  type Link,
+  MstNode,
+} from './mst-node.js'
