@@ -4,6 +4,8 @@
  */
 export * from './block-map.js'
 export * from './block-store.js'
+export * from './commit.js'
+export * from './diff.js'
 export * from './errors.js'
 export * from './mst.js'
 export {
@@ -18,3 +20,5 @@ export {
   type Link,
   MstNode,
 } from './mst-node.js'
+export * from './proof.js'
+export * from './tid.js'

@@ -27,6 +27,11 @@ export class NodeLoader {
     return node
   }
 
+  /** Whether the node for `cid` is loaded. */
+  has(cid: CID): boolean {
+    return this.nodes.has(cid.toString())
+  }
+
   /** Fetch and decode nodes (one round trip for the whole set). */
   async load(wanted: { cid: CID; layer: number | undefined }[]): Promise<void> {
     const { blocks, missing } = await this.store.getBlocks(wanted.map((w) => w.cid))
