@@ -1,0 +1,7 @@
+/**
+ * `@next-atproto/core/node`: Node `http` and Express glue (request listener / middleware and WebSocket
+ * upgrades). Imports only `node:*` and `ws`.
+ * @module
+ */
+export * from './node-websocket.js'
+export * from './to-node-handler.js'
