@@ -4,9 +4,11 @@
  */
 export * from './block-map.js'
 export * from './block-store.js'
+export * from './car.js'
 export * from './commit.js'
 export * from './diff.js'
 export * from './errors.js'
+export * from './export.js'
 export * from './mst.js'
 export {
   cidForDagCbor,
@@ -21,4 +23,6 @@ export {
   MstNode,
 } from './mst-node.js'
 export * from './proof.js'
+export * from './repo.js'
 export * from './tid.js'
+export * from './verify.js'
