@@ -70,7 +70,7 @@ export class Repo {
     writes: RecordWrite[] = [],
     rev?: string,
   ): Promise<CommitData> {
-    return buildCommit(store, null, Mst.create(store), did, writes, signer, rev)
+    return buildCommit(null, Mst.create(store), did, writes, signer, rev)
   }
 
   /** Store a first commit and return the repo. */
@@ -106,15 +106,7 @@ export class Repo {
 
   /** Build (but do not store) the next commit applying `writes`. */
   async formatCommit(writes: RecordWrite | RecordWrite[], signer: Signer, rev?: string): Promise<CommitData> {
-    return buildCommit(
-      this.store,
-      this,
-      this.data,
-      this.did,
-      Array.isArray(writes) ? writes : [writes],
-      signer,
-      rev,
-    )
+    return buildCommit(this, this.data, this.did, Array.isArray(writes) ? writes : [writes], signer, rev)
   }
 
   /** Store a commit built on this version and return the new version. */
@@ -134,7 +126,6 @@ export class Repo {
 }
 
 async function buildCommit(
-  store: BlockStore,
   prev: Repo | null,
   tree: Mst,
   did: string,
