@@ -3,6 +3,8 @@
  * subscriptions.
  * @module
  */
+
+export * from './auth.js'
 export * from './body.js'
 export * from './cors.js'
 export * from './frames.js'
