@@ -11,7 +11,7 @@ const ctx = (authorization?: string, nsid = 'io.test.method'): RequestContext =>
   nsid,
   params: {},
   connection: {},
-  request: new Request('http://localhost/xrpc/' + nsid, { headers: authorization ? { authorization } : {} }),
+  request: new Request(`http://localhost/xrpc/${nsid}`, { headers: authorization ? { authorization } : {} }),
   signal: new AbortController().signal,
 })
 
