@@ -8,7 +8,6 @@ import {
   WriteOpAction,
 } from '@atproto/repo'
 import { describe, expect, it } from 'vitest'
-import { CID } from '../data/cid.js'
 import { MemoryBlockStore } from './block-store.js'
 import { blocksToCarFile, readCar } from './car.js'
 import { decodeCommit, verifyCommitSignature } from './commit.js'
