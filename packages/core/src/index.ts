@@ -5,4 +5,6 @@
 export * from './atproto.js'
 export * from './data/cbor.js'
 export * from './data/cid.js'
+export * from './repo/index.js'
 export { VERSION } from './version.js'
+export * from './xrpc/index.js'

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { createNodeWebSocket, type NodeSubscriptionHost } from '@next-atproto/core/node'
 
 /** Takes over the WebSocket upgrades it owns; returns false to leave the socket to someone else. */
 export interface UpgradeHandler {
@@ -8,9 +9,12 @@ export interface UpgradeHandler {
 
 /** Options of {@link createNextServer}. */
 export interface NextServerOptions {
-  /** The core app object: started before listening and closed with the server. */
-  app: { start(): Promise<void>; close(): Promise<void> }
-  /** WebSocket handling for the app's subscriptions (e.g. `createNodeWebSocket(atproto)`). */
+  /**
+   * The core app object (`createAtproto(...)`): started before listening, closed with the server, and
+   * serving its subscriptions (the firehose) over WebSocket upgrades.
+   */
+  app: NodeSubscriptionHost & { start(): Promise<void>; close(): Promise<void> }
+  /** Replace the default WebSocket handling (`createNodeWebSocket(app)`). */
   websocket?: UpgradeHandler
   /** Next.js dev mode (HMR); defaults to `NODE_ENV !== 'production'`. */
   dev?: boolean
@@ -48,6 +52,7 @@ export async function createNextServer(options: NextServerOptions): Promise<{
   await nextApp.prepare()
   const handle = nextApp.getRequestHandler()
 
+  const ws = options.websocket ?? createNodeWebSocket(options.app)
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       console.error(err)
@@ -56,7 +61,7 @@ export async function createNextServer(options: NextServerOptions): Promise<{
     })
   })
   server.on('upgrade', (req, socket, head) => {
-    if (options.websocket?.handleUpgrade(req, socket, head)) return
+    if (ws.handleUpgrade(req, socket, head)) return
     if (sink.listenerCount('upgrade') > 0) sink.emit('upgrade', req, socket, head)
     else socket.destroy()
   })
@@ -72,6 +77,7 @@ export async function createNextServer(options: NextServerOptions): Promise<{
     server,
     url: `http://${hostname}:${actualPort}`,
     async close() {
+      await (ws as Partial<{ close(): Promise<void> }>).close?.()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
       await closed

@@ -1,0 +1,18 @@
+/**
+ * `next-atproto/node`: Express and plain Node `http` mounts. The glue itself lives in
+ * `@next-atproto/core/node` (it needs only `node:*` and `ws`); this re-export keeps one import path for
+ * host apps.
+ *
+ * ```ts
+ * app.use(toNodeHandler(atproto))            // before express.json(): blob and CAR bodies stream raw
+ * createNodeWebSocket(atproto).injectWebSocket(server)
+ * ```
+ * @module
+ */
+export {
+  createNodeWebSocket,
+  type NodeHandler,
+  type NodeHandlerOptions,
+  type NodeWebSocket,
+  toNodeHandler,
+} from '@next-atproto/core/node'
