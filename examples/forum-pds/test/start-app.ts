@@ -26,7 +26,8 @@ export interface RunningApp {
 
 /** Start the example through its custom server (`npm start`), on a free port. */
 export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
-  const child: ChildProcess = spawn('npx', ['tsx', 'server.ts'], {
+  // node --import tsx directly (not npx): the child is the server itself, so stop() really stops it.
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: appDir,
     env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
