@@ -71,3 +71,13 @@ export async function verifySignature(didKey: string, msg: Uint8Array, sig: Uint
     return false
   }
 }
+
+/**
+ * did:key for a legacy `EcdsaSecp256r1VerificationKey2019` / `EcdsaSecp256k1VerificationKey2019`
+ * key: raw (usually uncompressed) point bytes, no multicodec.
+ */
+export function didKeyFromRawPublicKey(jwtAlg: 'ES256' | 'ES256K', bytes: Uint8Array): string {
+  const curve = jwtAlg === 'ES256' ? p256 : secp256k1
+  const compressed = curve.Point.fromBytes(bytes).toBytes(true)
+  return `did:key:${formatMultikey(jwtAlg, compressed)}`
+}
