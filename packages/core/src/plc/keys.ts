@@ -24,8 +24,20 @@ export interface ParsedDidKey {
 const P256_PREFIX = [0x80, 0x24]
 const K256_PREFIX = [0xe7, 0x01]
 
-/** Parse a multibase multikey (`z…`) into its curve and compressed key bytes. */
+const keyCache = new Map<string, ParsedDidKey>()
+
+/** Parse a multibase multikey (`z…`) into its curve and compressed key bytes (memoized: point checks are costly). */
 export function parseMultikey(multikey: string): ParsedDidKey {
+  let parsed = keyCache.get(multikey)
+  if (!parsed) {
+    parsed = parseMultikeyUncached(multikey)
+    if (keyCache.size > 10_000) keyCache.clear()
+    keyCache.set(multikey, parsed)
+  }
+  return parsed
+}
+
+function parseMultikeyUncached(multikey: string): ParsedDidKey {
   if (!multikey.startsWith('z')) throw new Error('Multikey must be base58btc (z…)')
   const bytes = base58btc.decode(multikey)
   const has = (p: number[]) => bytes[0] === p[0] && bytes[1] === p[1]
@@ -53,16 +65,9 @@ export function formatMultikey(jwtAlg: 'ES256' | 'ES256K', keyBytes: Uint8Array)
   return base58btc.encode(out)
 }
 
-const keyCache = new Map<string, ParsedDidKey>()
-
 /** Verify a 64-byte compact low-S ECDSA signature over sha-256(msg) by a did:key. */
 export async function verifySignature(didKey: string, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
-  let parsed = keyCache.get(didKey)
-  if (!parsed) {
-    parsed = parseDidKey(didKey)
-    if (keyCache.size > 10_000) keyCache.clear()
-    keyCache.set(didKey, parsed)
-  }
+  const parsed = parseDidKey(didKey)
   if (sig.length !== 64) return false
   const curve = parsed.jwtAlg === 'ES256' ? p256 : secp256k1
   try {
