@@ -5,6 +5,8 @@
 export * from './atproto.js'
 export * from './data/cbor.js'
 export * from './data/cid.js'
+export * from './identity/index.js'
+export * from './plc/index.js'
 export * from './repo/index.js'
 export { VERSION } from './version.js'
 export * from './xrpc/index.js'
