@@ -1,5 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import { cidForBytes, type CID } from './cid.js'
+import { type CID, cidForBytes } from './cid.js'
 
 /**
  * DAG-CBOR encoding of an IPLD value (CIDs as `CID`, bytes as `Uint8Array`).
