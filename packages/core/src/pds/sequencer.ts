@@ -1,0 +1,180 @@
+/**
+ * The firehose: reads the database-backed event log (one ordered log, written in the commit
+ * transaction) and pushes every event to live subscribers as soon as it is written. Writers in this
+ * process wake it directly; other processes wake it through the storage notifier (PostgreSQL
+ * LISTEN/NOTIFY) or, without one, a slow poll fallback.
+ */
+import { decodeCbor } from '../data/cbor.js'
+import { EncodedFrame, encodeMessageFrame } from '../xrpc/frames.js'
+import { FrameBroadcast } from '../xrpc/subscription.js'
+import { InvalidRequestError, XRPCError } from '../xrpc/xrpc-error.js'
+
+/** One stored event: `body` is the DAG-CBOR event body without `seq`. */
+export interface SeqRow {
+  seq: number
+  did: string
+  type: 'commit' | 'sync' | 'identity' | 'account'
+  body: Uint8Array
+  time: Date
+}
+
+/** What the sequencer needs of storage. */
+export interface SequencerSource {
+  range(opts: { after?: number; limit: number }): Promise<SeqRow[]>
+  latest(): Promise<number | null>
+  /** Oldest retained event at or after `time`, for cursor windows. */
+  earliest(): Promise<number | null>
+  /** Cross-process wake-ups (e.g. PostgreSQL LISTEN); returns an unsubscribe function. */
+  onAppend?(listener: () => void): () => void
+}
+
+/** A frame that remembers its sequence number (to join backfill and live delivery without gaps). */
+export class SeqFrame extends EncodedFrame {
+  constructor(
+    bytes: Uint8Array,
+    readonly seq: number,
+  ) {
+    super(bytes)
+  }
+}
+
+/** `FutureCursor` error frame (event-stream.md): the client's cursor is ahead of the log. */
+export class FutureCursorError extends XRPCError {
+  constructor() {
+    super(400, 'Cursor in the future.', 'FutureCursor')
+  }
+}
+
+/** Options of {@link Sequencer}. */
+export interface SequencerOptions {
+  /** Poll interval when no cross-process notifier exists (ms); default 1000. Same-process writes never wait. */
+  pollMs?: number
+  /** Page size of backfill reads; default 500. */
+  pageSize?: number
+  /** Frames a live subscriber may lag before it is cut off (ConsumerTooSlow); default 10,000. */
+  maxQueue?: number
+}
+
+/** Encode a stored event as its wire frame (`#commit` etc. with `seq` first, as the reference orders keys). */
+export function frameForRow(row: SeqRow): SeqFrame {
+  const body = decodeCbor(row.body) as Record<string, unknown>
+  return new SeqFrame(encodeMessageFrame(`#${row.type}`, { ...body, seq: row.seq }), row.seq)
+}
+
+/** Firehose reader and fan-out for one process. */
+export class Sequencer {
+  readonly #source: SequencerSource
+  readonly #broadcast = new FrameBroadcast()
+  readonly #pollMs: number
+  readonly #pageSize: number
+  readonly #maxQueue: number
+  #lastSeen = 0
+  #reading: Promise<void> | null = null
+  #again = false
+  #timer: ReturnType<typeof setInterval> | null = null
+  #unsubscribe: (() => void) | null = null
+  #started: Promise<void> | null = null
+
+  constructor(source: SequencerSource, options: SequencerOptions = {}) {
+    this.#source = source
+    this.#pollMs = options.pollMs ?? 1000
+    this.#pageSize = options.pageSize ?? 500
+    this.#maxQueue = options.maxQueue ?? 10_000
+  }
+
+  /** Begin tailing the log from its current end. Idempotent. */
+  start(): Promise<void> {
+    this.#started ??= (async () => {
+      this.#lastSeen = (await this.#source.latest()) ?? 0
+      this.#unsubscribe = this.#source.onAppend?.(() => this.wake()) ?? null
+      this.#timer = setInterval(() => this.wake(), this.#pollMs)
+      this.#timer.unref?.()
+    })()
+    return this.#started
+  }
+
+  /** Stop tailing. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    this.#unsubscribe?.()
+    await this.#reading
+  }
+
+  /** Read and publish what was appended since the last read; call after every committed write. */
+  wake(): void {
+    if (!this.#started) return
+    if (this.#reading) {
+      this.#again = true
+      return
+    }
+    this.#reading = (async () => {
+      try {
+        do {
+          this.#again = false
+          await this.#started
+          for (;;) {
+            const rows = await this.#source.range({ after: this.#lastSeen, limit: this.#pageSize })
+            for (const row of rows) {
+              // The log has no gaps visible to readers (storage contract), so order is by seq.
+              this.#lastSeen = row.seq
+              if (this.#broadcast.size > 0) this.#broadcast.publishFrame(frameForRow(row))
+            }
+            if (rows.length < this.#pageSize) break
+          }
+        } while (this.#again)
+      } catch (err) {
+        console.error('sequencer: reading the event log failed', err)
+      } finally {
+        this.#reading = null
+      }
+    })()
+  }
+
+  /**
+   * Frames for one subscriber: replay from `cursor` (exclusive) out of the retained log, then live
+   * events, with no event missing or repeated in between. Without a cursor, only live events.
+   */
+  async *subscribe(cursor: number | undefined, signal: AbortSignal): AsyncGenerator<EncodedFrame | object> {
+    await this.start()
+    // Join live delivery first, so events appended while we backfill are queued, then skip duplicates.
+    const live = this.#broadcast.subscribe({ signal, maxQueue: this.#maxQueue })
+    const liveIter = live[Symbol.asyncIterator]()
+    const firstLive = liveIter.next() // registers the subscriber
+    let last = cursor === undefined ? this.#lastSeen : cursor
+    try {
+      if (cursor !== undefined) {
+        if (!Number.isSafeInteger(cursor) || cursor < 0) throw new InvalidRequestError('Invalid cursor')
+        const latest = (await this.#source.latest()) ?? 0
+        if (cursor > latest) throw new FutureCursorError()
+        const earliest = await this.#source.earliest()
+        if (earliest !== null && cursor < earliest - 1) {
+          yield {
+            $type: '#info',
+            name: 'OutdatedCursor',
+            message: 'Requested cursor exceeded limit. Possibly missing events',
+          }
+        }
+        for (;;) {
+          if (signal.aborted) return
+          const rows = await this.#source.range({ after: last, limit: this.#pageSize })
+          for (const row of rows) {
+            last = row.seq
+            yield frameForRow(row)
+          }
+          if (rows.length < this.#pageSize) break
+        }
+      }
+      for (let next = await firstLive; !next.done; next = await liveIter.next()) {
+        const frame = next.value as SeqFrame
+        if (frame.seq <= last) continue
+        last = frame.seq
+        yield frame
+      }
+    } finally {
+      // Not awaited: a pending live `next()` settles only on the next event or on abort (the socket
+      // closing aborts `signal`), and return() queues behind it.
+      liveIter.return?.(undefined).catch(() => {})
+    }
+  }
+}
