@@ -1,0 +1,43 @@
+/** How the authorization server reaches the host app's accounts. */
+
+/** An account that can authorize clients. `sub` is its DID. */
+export interface OAuthAccount {
+  /** The account DID: the `sub` of tokens. */
+  sub: string
+  handle?: string
+  displayName?: string
+  email?: string
+}
+
+/** Input of {@link OAuthAccountProvider.createAccount} (sign-up via `prompt=create`). */
+export interface OAuthSignUpInput {
+  handle: string
+  email: string
+  password: string
+  inviteCode?: string
+}
+
+/**
+ * Hooks into the host app's users. Errors thrown by `authenticate` or `createAccount` with a
+ * `userMessage` string property are shown on the form; others are logged and shown generically.
+ */
+export interface OAuthAccountProvider {
+  /** Check a password sign-in (identifier: handle, email or DID); null when it fails. */
+  authenticate(identifier: string, password: string, request: Request): Promise<OAuthAccount | null>
+  /** Look an account up by DID (null when deleted or taken down: its sessions then stop working). */
+  getAccount(sub: string): Promise<OAuthAccount | null>
+  /**
+   * "Managed accounts": the member already signed in to the host app (its own session cookie), who
+   * then only needs to approve the client, no password. Return null when nobody is signed in.
+   */
+  currentUser?(request: Request): Promise<OAuthAccount | null>
+  /** Create an account (`prompt=create`); leave undefined to disable sign-up. */
+  createAccount?(input: OAuthSignUpInput, request: Request): Promise<OAuthAccount>
+}
+
+/** Whether `account` is the one `hint` (handle or DID, from `login_hint`) names. */
+export function accountMatchesHint(account: OAuthAccount, hint: string | undefined): boolean {
+  if (!hint) return true
+  const h = hint.toLowerCase().replace(/^@/, '')
+  return account.sub === hint || account.handle?.toLowerCase() === h
+}
