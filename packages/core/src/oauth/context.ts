@@ -4,7 +4,7 @@ import type { AuthorizePageView } from './authorize-page.js'
 import type { ClientAuthenticator } from './client-auth.js'
 import type { ClientResolver } from './client-metadata.js'
 import type { DpopNonces, DpopVerifier } from './dpop.js'
-import { InvalidRequestError } from './errors.js'
+import { OAuthInvalidRequestError } from './errors.js'
 import type { OAuthStore } from './store.js'
 import type { TokenSigner } from './tokens.js'
 
@@ -50,14 +50,14 @@ export interface OAuthContext {
 export async function readForm(request: Request, maxBytes = 64 * 1024): Promise<URLSearchParams> {
   const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase()
   if (type !== 'application/x-www-form-urlencoded') {
-    throw new InvalidRequestError('Content-Type must be application/x-www-form-urlencoded')
+    throw new OAuthInvalidRequestError('Content-Type must be application/x-www-form-urlencoded')
   }
   const text = await request.text()
-  if (text.length > maxBytes) throw new InvalidRequestError('Request body too large')
+  if (text.length > maxBytes) throw new OAuthInvalidRequestError('Request body too large')
   const form = new URLSearchParams(text)
   const seen = new Set<string>()
   for (const key of form.keys()) {
-    if (seen.has(key)) throw new InvalidRequestError(`Parameter "${key}" must not be repeated`)
+    if (seen.has(key)) throw new OAuthInvalidRequestError(`Parameter "${key}" must not be repeated`)
     seen.add(key)
   }
   return form

@@ -38,8 +38,8 @@ export class OAuthError extends Error {
 }
 
 /** 400 `invalid_request`: a parameter is missing, repeated, malformed or not allowed. */
-export class InvalidRequestError extends OAuthError {
-  override name = 'InvalidRequestError'
+export class OAuthInvalidRequestError extends OAuthError {
+  override name = 'OAuthInvalidRequestError'
   constructor(description: string, options?: OAuthErrorOptions) {
     super(400, 'invalid_request', description, options)
   }

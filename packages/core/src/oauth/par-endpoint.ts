@@ -1,7 +1,7 @@
 /** Pushed authorization requests (RFC 9126), the only way in: the request is validated and stored here. */
 import { matchRedirectUri } from './client-metadata.js'
 import { jsonResponse, type OAuthContext, readForm } from './context.js'
-import { InvalidRequestError, InvalidScopeError, UnauthorizedClientError } from './errors.js'
+import { InvalidScopeError, OAuthInvalidRequestError, UnauthorizedClientError } from './errors.js'
 import { parseScope, splitScope } from './scopes.js'
 import type { AuthorizationParameters } from './store.js'
 import { randomId } from './tokens.js'
@@ -30,33 +30,33 @@ export async function handlePar(ctx: OAuthContext, request: Request): Promise<Re
   const { metadata } = client
 
   for (const p of ['request', 'request_uri']) {
-    if (form.has(p)) throw new InvalidRequestError(`"${p}" is not supported in a pushed request`)
+    if (form.has(p)) throw new OAuthInvalidRequestError(`"${p}" is not supported in a pushed request`)
   }
   if (form.get('response_type') !== 'code') {
     throw new UnauthorizedClientError('response_type must be "code"')
   }
   const challenge = form.get('code_challenge')
   const method = form.get('code_challenge_method')
-  if (!challenge) throw new InvalidRequestError('PKCE code_challenge is required')
+  if (!challenge) throw new OAuthInvalidRequestError('PKCE code_challenge is required')
   if (method !== 'S256') {
-    throw new InvalidRequestError('code_challenge_method must be S256 ("plain" is not allowed)')
+    throw new OAuthInvalidRequestError('code_challenge_method must be S256 ("plain" is not allowed)')
   }
-  if (!PKCE_CHALLENGE_RE.test(challenge)) throw new InvalidRequestError('Malformed code_challenge')
+  if (!PKCE_CHALLENGE_RE.test(challenge)) throw new OAuthInvalidRequestError('Malformed code_challenge')
   const dpopJkt = form.get('dpop_jkt')
   if (dpopJkt !== null && dpopJkt !== proof.jkt) {
-    throw new InvalidRequestError('dpop_jkt does not match the DPoP proof key')
+    throw new OAuthInvalidRequestError('dpop_jkt does not match the DPoP proof key')
   }
   const state = form.get('state')
-  if (!state) throw new InvalidRequestError('state is required')
-  if (state.length > 1024) throw new InvalidRequestError('state is too long')
+  if (!state) throw new OAuthInvalidRequestError('state is required')
+  if (state.length > 1024) throw new OAuthInvalidRequestError('state is too long')
 
   let redirectUri = form.get('redirect_uri')
   if (redirectUri === null) {
     // RFC 6749 §3.1.2.3: may be omitted when the client has exactly one.
-    if (metadata.redirect_uris.length !== 1) throw new InvalidRequestError('redirect_uri is required')
+    if (metadata.redirect_uris.length !== 1) throw new OAuthInvalidRequestError('redirect_uri is required')
     redirectUri = metadata.redirect_uris[0]!
   } else if (!matchRedirectUri(metadata, redirectUri)) {
-    throw new InvalidRequestError('redirect_uri is not registered in the client metadata')
+    throw new OAuthInvalidRequestError('redirect_uri is not registered in the client metadata')
   }
 
   const requested = splitScope(form.get('scope') ?? metadata.scope)
@@ -69,17 +69,18 @@ export async function handlePar(ctx: OAuthContext, request: Request): Promise<Re
 
   const responseMode = form.get('response_mode') ?? 'query'
   if (responseMode !== 'query' && responseMode !== 'fragment') {
-    throw new InvalidRequestError('response_mode must be "query" or "fragment"')
+    throw new OAuthInvalidRequestError('response_mode must be "query" or "fragment"')
   }
   const prompt = form.get('prompt') ?? undefined
-  if (prompt !== undefined && !PROMPTS.has(prompt)) throw new InvalidRequestError('Unsupported prompt value')
+  if (prompt !== undefined && !PROMPTS.has(prompt))
+    throw new OAuthInvalidRequestError('Unsupported prompt value')
   const loginHint = form.get('login_hint') ?? undefined
   if (loginHint !== undefined && loginHint.length > 256)
-    throw new InvalidRequestError('login_hint is too long')
+    throw new OAuthInvalidRequestError('login_hint is too long')
 
   // PKCE challenges must not be reused across sessions (spec: at least 24 h).
   if (!(await ctx.store.unique('code-challenge', challenge, 24 * 3600_000))) {
-    throw new InvalidRequestError('code_challenge was already used')
+    throw new OAuthInvalidRequestError('code_challenge was already used')
   }
 
   const parameters: AuthorizationParameters = {

@@ -6,8 +6,8 @@ import { jsonResponse, type OAuthContext, readForm } from './context.js'
 import {
   InvalidDpopProofError,
   InvalidGrantError,
-  InvalidRequestError,
   InvalidScopeError,
+  OAuthInvalidRequestError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from './errors.js'
@@ -55,7 +55,7 @@ async function exchangeCode(
   jkt: string,
 ) {
   const code = form.get('code')
-  if (!code) throw new InvalidRequestError('code is required')
+  if (!code) throw new OAuthInvalidRequestError('code is required')
   // Consume first: a code is single use whatever happens next (no verifier guessing on one code).
   const consumed = await ctx.store.consumeCode(code)
   if (!consumed) throw new InvalidGrantError('Invalid or expired authorization code')
@@ -111,7 +111,7 @@ async function refresh(
   jkt: string,
 ) {
   const token = form.get('refresh_token')
-  if (!token) throw new InvalidRequestError('refresh_token is required')
+  if (!token) throw new OAuthInvalidRequestError('refresh_token is required')
   if (!token.startsWith(REFRESH_TOKEN_PREFIX)) throw new InvalidGrantError('Invalid refresh token')
   const hash = hashToken(token)
   const found = await ctx.store.findSessionByRefreshToken(hash)
@@ -201,7 +201,7 @@ export async function handleRevoke(ctx: OAuthContext, request: Request): Promise
   const client = await ctx.clients.resolve(form.get('client_id'))
   await ctx.clientAuth.authenticate(client, form)
   const token = form.get('token')
-  if (!token) throw new InvalidRequestError('token is required')
+  if (!token) throw new OAuthInvalidRequestError('token is required')
   let sessionId: string | undefined
   if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
     const found = await ctx.store.findSessionByRefreshToken(hashToken(token))
