@@ -23,6 +23,7 @@ export {
   signPlcOperation,
   unsignedOpBytes,
 } from './operations.js'
+export { type PlcServiceOptions, plcService } from './service.js'
 export { MemoryPlcStore, type PlcStore } from './store.js'
 export type * from './types.js'
 export {
