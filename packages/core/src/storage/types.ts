@@ -1,0 +1,265 @@
+/**
+ * The one storage interface of the framework: narrow per-domain stores combined into a
+ * {@link StorageAdapter}. Adapters (packages/adapters: Prisma on SQLite/PostgreSQL/MySQL, in-memory)
+ * implement primitives; the services derive everything else. Methods marked **Atomic** must hold under
+ * concurrent callers, across processes for database adapters.
+ */
+import type { CID } from '../data/cid.js'
+import type { CachedIdentity, IdentityCache } from '../identity/cache.js'
+import type { OAuthStore } from '../oauth/store.js'
+import type { PlcStore } from '../plc/store.js'
+import type { BlockMap } from '../repo/block-map.js'
+import type { BlockStore } from '../repo/block-store.js'
+
+export type { CachedIdentity, IdentityCache, OAuthStore, PlcStore }
+
+/** A record's row in the per-repo index. */
+export interface RecordRow {
+  collection: string
+  rkey: string
+  cid: CID
+  /** Rev of the commit that wrote this version. */
+  repoRev: string
+  indexedAt: Date
+}
+
+/** Reads of one repository; a reader is a {@link BlockStore} (writes through it are refused outside transact). */
+export interface RepoReader extends BlockStore {
+  /** Current commit of the repo, or null when it has none (unknown DID). */
+  getRoot(): Promise<{ cid: CID; rev: string } | null>
+  getRecord(collection: string, rkey: string): Promise<RecordRow | null>
+  /** Records of a collection ordered by rkey (descending unless `reverse`), after `cursor` (an rkey). */
+  listRecords(
+    collection: string,
+    opts: { limit: number; cursor?: string; reverse?: boolean },
+  ): Promise<RecordRow[]>
+  listCollections(): Promise<string[]>
+  countRecords(): Promise<number>
+  /** Blocks written by commits after `since` (a rev), for `getRepo?since=` (any order). */
+  blocksSince(since: string): Promise<BlockMap>
+}
+
+/**
+ * Writes of one repository inside one database transaction: blocks, record rows, root and firehose
+ * events all commit together or not at all.
+ */
+export interface RepoTransactor extends RepoReader {
+  /** Store blocks written by commit `rev` (existing CIDs are kept). */
+  putBlocks(blocks: BlockMap, rev?: string): Promise<void>
+  /** Delete blocks no longer referenced by the repo (the caller decides what is unreferenced). */
+  deleteBlocks(cids: CID[]): Promise<void>
+  putRecord(row: Omit<RecordRow, 'indexedAt'>): Promise<void>
+  deleteRecord(collection: string, rkey: string): Promise<void>
+  updateRoot(cid: CID, rev: string): Promise<void>
+  /** Append firehose events in this transaction; returns their sequence numbers. */
+  sequence(events: SeqInsert[]): Promise<number[]>
+}
+
+/** Repositories, one unit of work per DID. */
+export interface RepoStore {
+  read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T>
+  /**
+   * **Atomic.** Run `fn` in one transaction; writes of one DID are serialized (across processes for
+   * database adapters), so `fn` always sees the latest root. A throw rolls everything back.
+   */
+  transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T>
+  /** Remove every block, record and the root of a repo. */
+  destroy(did: string): Promise<void>
+}
+
+/** A firehose event to append: `body` is DAG-CBOR without `seq`. */
+export interface SeqInsert {
+  did: string
+  type: 'commit' | 'sync' | 'identity' | 'account'
+  body: Uint8Array
+}
+
+/** A stored firehose event. */
+export interface SeqRow extends SeqInsert {
+  seq: number
+  time: Date
+}
+
+/**
+ * The firehose log. **No gaps visible to readers**: a reader never sees `seq` N+1 before every
+ * event up to N that will ever exist is visible (sequence numbers are assigned in commit order).
+ */
+export interface SequencerStore {
+  /** **Atomic.** Append events outside a repo transaction (identity, account); returns their seqs. */
+  append(events: SeqInsert[]): Promise<number[]>
+  /** Events with `seq > after`, ascending. */
+  range(opts: { after?: number; limit: number }): Promise<SeqRow[]>
+  latest(): Promise<number | null>
+  earliest(): Promise<number | null>
+  /** Drop events older than `before` (retention window); returns how many were dropped. */
+  deleteBefore(before: Date): Promise<number>
+  /** Cross-process wake-up when events are appended (PostgreSQL LISTEN/NOTIFY); optional. */
+  onAppend?(listener: () => void): () => void
+}
+
+/** Hosting status of an account. */
+export type AccountStatusValue = 'active' | 'deactivated' | 'takendown' | 'deleted'
+
+/** An account row. */
+export interface AccountRow {
+  did: string
+  handle: string
+  email: string | null
+  emailConfirmedAt: Date | null
+  /** null for members who sign in through the host app only. */
+  passwordHash: string | null
+  /** Private repo signing key (secp256k1, 32 bytes). */
+  signingKey: Uint8Array
+  status: AccountStatusValue
+  createdAt: Date
+  deactivatedAt: Date | null
+}
+
+/** A stored refresh token of a legacy session. */
+export interface RefreshTokenRow {
+  id: string
+  did: string
+  appPasswordName: string | null
+  expiresAt: Date
+  /** Set when rotated: the token stays usable until `graceUntil`, then it is dead. */
+  nextId: string | null
+}
+
+/** An app password. */
+export interface AppPasswordRow {
+  did: string
+  name: string
+  passwordHash: string
+  privileged: boolean
+  createdAt: Date
+}
+
+/** Accounts, sessions, app passwords and email tokens. */
+export interface AccountStore {
+  /** **Atomic.** Create an account; throws {@link UniqueConstraintError} when the DID, handle or email exists. */
+  create(row: Omit<AccountRow, 'createdAt' | 'deactivatedAt' | 'emailConfirmedAt'>): Promise<void>
+  getByDid(did: string): Promise<AccountRow | null>
+  getByHandle(handle: string): Promise<AccountRow | null>
+  getByEmail(email: string): Promise<AccountRow | null>
+  list(opts: { limit: number; cursor?: string }): Promise<AccountRow[]>
+  /** **Atomic.** Throws {@link UniqueConstraintError} when the handle is taken. */
+  updateHandle(did: string, handle: string): Promise<void>
+  updateEmail(did: string, email: string | null): Promise<void>
+  updatePassword(did: string, passwordHash: string): Promise<void>
+  updateStatus(did: string, status: AccountStatusValue): Promise<void>
+  delete(did: string): Promise<void>
+
+  createRefreshToken(row: RefreshTokenRow): Promise<void>
+  getRefreshToken(id: string): Promise<RefreshTokenRow | null>
+  /** **Atomic.** Mark `id` rotated to `nextId`; false when it was already rotated (reuse). */
+  rotateRefreshToken(id: string, nextId: string): Promise<boolean>
+  deleteRefreshToken(id: string): Promise<void>
+  deleteRefreshTokensForDid(did: string, appPasswordName?: string): Promise<void>
+
+  createAppPassword(row: AppPasswordRow): Promise<void>
+  listAppPasswords(did: string): Promise<AppPasswordRow[]>
+  deleteAppPassword(did: string, name: string): Promise<void>
+
+  /** Store a single-use email token (password reset, account deletion, email update). */
+  createEmailToken(row: { did: string; purpose: string; token: string; expiresAt: Date }): Promise<void>
+  /** **Atomic.** Consume a token exactly once; the DID when valid and unexpired, else null. */
+  consumeEmailToken(purpose: string, token: string): Promise<string | null>
+}
+
+/** Metadata of a blob; bytes live in a {@link BlobStore}. */
+export interface BlobRow {
+  did: string
+  cid: CID
+  mimeType: string
+  size: number
+  /** Key in the blob store while the blob is not yet referenced by a record. */
+  tempKey: string | null
+  takedown: boolean
+  createdAt: Date
+}
+
+/** Blob metadata and references from records. */
+export interface BlobMetaStore {
+  /** Record an uploaded blob (temporary until a record references it). Re-uploads are no-ops. */
+  track(row: Omit<BlobRow, 'createdAt' | 'takedown'>): Promise<void>
+  get(did: string, cid: CID): Promise<BlobRow | null>
+  /** **Atomic.** Make temporary blobs permanent and reference them from `recordUri`. */
+  addRefs(did: string, recordUri: string, cids: CID[]): Promise<void>
+  /** Drop references of `recordUri`; returns the CIDs no record references anymore. */
+  removeRefs(did: string, recordUri: string): Promise<CID[]>
+  list(did: string, opts: { limit: number; cursor?: string }): Promise<CID[]>
+  /** Referenced CIDs the account has no blob for (`listMissingBlobs`). */
+  listMissing(
+    did: string,
+    opts: { limit: number; cursor?: string },
+  ): Promise<Array<{ cid: CID; recordUri: string }>>
+  /** Temporary blobs older than `before`, for garbage collection. */
+  listStaleTemp(before: Date, limit: number): Promise<BlobRow[]>
+  delete(did: string, cids: CID[]): Promise<void>
+  setTakedown(did: string, cid: CID, takedown: boolean): Promise<void>
+}
+
+/** Fixed-window counters for rate limits. */
+export interface RateLimitStore {
+  /** **Atomic.** Count one hit of `key` in the current window; returns the count so far and the window end. */
+  hit(key: string, windowMs: number): Promise<{ count: number; resetAt: Date }>
+}
+
+/** AppView indexer state: cursors and generic indexed rows. */
+export interface IndexerStore {
+  getCursor(name: string): Promise<string | null>
+  setCursor(name: string, cursor: string): Promise<void>
+  putRow(row: {
+    collection: string
+    uri: string
+    did: string
+    rkey: string
+    cid: string
+    value: unknown
+    indexedAt?: Date
+  }): Promise<void>
+  deleteRow(uri: string): Promise<void>
+  listRows(
+    collection: string,
+    opts: { limit: number; cursor?: string; did?: string },
+  ): Promise<Array<{ uri: string; cid: string; did: string; value: unknown; indexedAt: Date }>>
+}
+
+/** Bytes of blobs, streamed in and out (local disk, S3-compatible stores). */
+export interface BlobStore {
+  /** Stream bytes into a temporary object; returns its key, size and CID (raw, sha-256). */
+  putTemp(
+    body: ReadableStream<Uint8Array>,
+    opts?: { maxSize?: number },
+  ): Promise<{ key: string; size: number; cid: CID }>
+  /** Move a temporary object to its permanent place under its CID. */
+  makePermanent(key: string, cid: CID): Promise<void>
+  /** A permanent object (optionally a byte range, inclusive), or null. */
+  get(
+    cid: CID,
+    range?: { start: number; end?: number },
+  ): Promise<{ stream: ReadableStream<Uint8Array>; size: number } | null>
+  deleteTemp(key: string): Promise<void>
+  delete(cids: CID[]): Promise<void>
+}
+
+/** Everything the services persist, behind one object. */
+export interface StorageAdapter {
+  /** Adapter name, e.g. `prisma:sqlite` or `memory`. */
+  readonly id: string
+  readonly repo: RepoStore
+  readonly accounts: AccountStore
+  readonly sequencer: SequencerStore
+  readonly blobs: BlobMetaStore
+  readonly rateLimits: RateLimitStore
+  readonly oauth?: OAuthStore
+  readonly plc?: PlcStore
+  readonly identityCache?: IdentityCache
+  readonly indexer?: IndexerStore
+  /**
+   * Verify at start-up that the database is reachable and migrated; throws {@link StorageUnavailableError}
+   * or {@link StorageNotMigratedError} naming the problem and the command that fixes it.
+   */
+  check(): Promise<void>
+  close(): Promise<void>
+}
