@@ -5,28 +5,13 @@
  * LISTEN/NOTIFY) or, without one, a slow poll fallback.
  */
 import { decodeCbor } from '../data/cbor.js'
+import type { SeqRow, SequencerStore } from '../storage/types.js'
 import { EncodedFrame, encodeMessageFrame } from '../xrpc/frames.js'
 import { FrameBroadcast } from '../xrpc/subscription.js'
 import { InvalidRequestError, XRPCError } from '../xrpc/xrpc-error.js'
 
-/** One stored event: `body` is the DAG-CBOR event body without `seq`. */
-export interface SeqRow {
-  seq: number
-  did: string
-  type: 'commit' | 'sync' | 'identity' | 'account'
-  body: Uint8Array
-  time: Date
-}
-
 /** What the sequencer needs of storage. */
-export interface SequencerSource {
-  range(opts: { after?: number; limit: number }): Promise<SeqRow[]>
-  latest(): Promise<number | null>
-  /** Oldest retained event at or after `time`, for cursor windows. */
-  earliest(): Promise<number | null>
-  /** Cross-process wake-ups (e.g. PostgreSQL LISTEN); returns an unsubscribe function. */
-  onAppend?(listener: () => void): () => void
-}
+export type SequencerSource = Pick<SequencerStore, 'range' | 'latest' | 'earliest' | 'onAppend'>
 
 /** A frame that remembers its sequence number (to join backfill and live delivery without gaps). */
 export class SeqFrame extends EncodedFrame {
