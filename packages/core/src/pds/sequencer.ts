@@ -8,7 +8,7 @@ import { decodeCbor } from '../data/cbor.js'
 import type { SeqRow, SequencerStore } from '../storage/types.js'
 import { EncodedFrame, encodeMessageFrame } from '../xrpc/frames.js'
 import { FrameBroadcast } from '../xrpc/subscription.js'
-import { InvalidRequestError, XRPCError } from '../xrpc/xrpc-error.js'
+import { FutureCursorError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 
 /** What the sequencer needs of storage. */
 export type SequencerSource = Pick<SequencerStore, 'range' | 'latest' | 'earliest' | 'onAppend'>
@@ -20,13 +20,6 @@ export class SeqFrame extends EncodedFrame {
     readonly seq: number,
   ) {
     super(bytes)
-  }
-}
-
-/** `FutureCursor` error frame (event-stream.md): the client's cursor is ahead of the log. */
-export class FutureCursorError extends XRPCError {
-  constructor() {
-    super(400, 'Cursor in the future.', 'FutureCursor')
   }
 }
 
