@@ -1,0 +1,90 @@
+/** Who is calling a PDS endpoint: legacy session JWTs (password / app password) and OAuth DPoP tokens. */
+import { authByScheme, sessionJwtVerifier } from '../xrpc/auth.js'
+import type { AuthVerifier, RequestContext } from '../xrpc/types.js'
+import { AuthRequiredError, ForbiddenError } from '../xrpc/xrpc-error.js'
+import type { PdsContext } from './context.js'
+import { SessionScope } from './session-tokens.js'
+
+/** A verified caller. */
+export interface PdsAuth {
+  did: string
+  /** `session` (password), `appPass`, `appPassPrivileged`, or `oauth`. */
+  kind: 'session' | 'appPass' | 'appPassPrivileged' | 'oauth'
+  /** OAuth scopes (for `kind: 'oauth'`). */
+  scopes?: unknown
+  /** The verified token (refresh tokens carry their id in `jti`). */
+  token?: string
+  refreshId?: string
+}
+
+/** Verifiers the PDS endpoints use. */
+export interface PdsVerifiers {
+  access: AuthVerifier<PdsAuth>
+  /** Access, but privileged only (no plain app passwords): account management. */
+  accessPrivileged: AuthVerifier<PdsAuth>
+  refresh: AuthVerifier<PdsAuth>
+  optional: AuthVerifier<PdsAuth | null>
+}
+
+const KIND: Record<string, PdsAuth['kind']> = {
+  [SessionScope.Access]: 'session',
+  [SessionScope.AppPass]: 'appPass',
+  [SessionScope.AppPassPrivileged]: 'appPassPrivileged',
+}
+
+/** Build the verifiers of a PDS. Deactivated and taken-down accounts are refused here, in one place. */
+export function createVerifiers(ctx: PdsContext): PdsVerifiers {
+  const bearer = sessionJwtVerifier({
+    secret: ctx.jwtSecret,
+    scopes: [SessionScope.Access, SessionScope.AppPass, SessionScope.AppPassPrivileged],
+    audience: ctx.serviceDid,
+  })
+  const refreshJwt = sessionJwtVerifier({
+    secret: ctx.jwtSecret,
+    scopes: [SessionScope.Refresh],
+    typ: 'refresh+jwt',
+    audience: ctx.serviceDid,
+  })
+  const oauth = ctx.options.oauth?.accessTokenVerifier()
+
+  const checkAccount = async (did: string) => {
+    const account = await ctx.storage.accounts.getByDid(did)
+    if (!account || account.status === 'deleted')
+      throw new AuthRequiredError('Account not found', 'InvalidToken')
+    if (account.status === 'takendown')
+      throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+  }
+
+  const session: AuthVerifier<PdsAuth> = async (rc: RequestContext) => {
+    const auth = await bearer(rc)
+    await checkAccount(auth.did)
+    return { did: auth.did, kind: KIND[auth.scope]!, token: auth.token }
+  }
+  const dpop: AuthVerifier<PdsAuth> | undefined = oauth
+    ? async (rc) => {
+        const auth = await oauth(rc)
+        await checkAccount(auth.did)
+        return { did: auth.did, kind: 'oauth', scopes: auth.scopes }
+      }
+    : undefined
+  const access = authByScheme<PdsAuth, PdsAuth>({ bearer: session, dpop }) as AuthVerifier<PdsAuth>
+
+  return {
+    access,
+    async accessPrivileged(rc) {
+      const auth = await access(rc)
+      if (auth.kind === 'appPass') throw new ForbiddenError('Privileged access required', 'InvalidToken')
+      return auth
+    },
+    async refresh(rc) {
+      const auth = await refreshJwt(rc)
+      await checkAccount(auth.did)
+      return { did: auth.did, kind: 'session', token: auth.token, refreshId: String(auth.payload.jti ?? '') }
+    },
+    optional: authByScheme<PdsAuth, PdsAuth>({
+      bearer: session,
+      dpop,
+      optional: true,
+    }) as AuthVerifier<PdsAuth | null>,
+  }
+}
