@@ -51,8 +51,11 @@ export interface RepoTransactor extends RepoReader {
   putRecord(row: Omit<RecordRow, 'indexedAt'>): Promise<void>
   deleteRecord(collection: string, rkey: string): Promise<void>
   updateRoot(cid: CID, rev: string): Promise<void>
-  /** Append firehose events in this transaction; returns their sequence numbers. */
-  sequence(events: SeqInsert[]): Promise<number[]>
+  /**
+   * Append firehose events in this transaction. Their sequence numbers are assigned when the
+   * transaction commits, in commit order (so readers never see a gap).
+   */
+  sequence(events: SeqInsert[]): Promise<void>
 }
 
 /** Repositories, one unit of work per DID. */

@@ -1,0 +1,132 @@
+import {
+  BlockMap,
+  type CID,
+  type RecordRow,
+  type RepoReader,
+  type RepoStore,
+  type RepoTransactor,
+  type SeqInsert,
+} from '@next-atproto/core'
+import { KeyedLock } from './lock.js'
+import type { MemorySequencer } from './sequencer.js'
+
+interface RepoState {
+  root: { cid: CID; rev: string } | null
+  blocks: Map<string, { cid: CID; bytes: Uint8Array; rev: string | undefined }>
+  /** collection -> rkey -> row */
+  records: Map<string, Map<string, RecordRow>>
+}
+
+const emptyState = (): RepoState => ({ root: null, blocks: new Map(), records: new Map() })
+
+function reader(state: RepoState): RepoReader {
+  return {
+    async getRoot() {
+      return state.root
+    },
+    async getBlocks(cids) {
+      const blocks = new BlockMap()
+      const missing: CID[] = []
+      for (const cid of cids) {
+        const hit = state.blocks.get(cid.toString())
+        if (hit) blocks.set(cid, hit.bytes)
+        else missing.push(cid)
+      }
+      return { blocks, missing }
+    },
+    async putBlocks() {
+      throw new Error('read-only: write blocks inside repo.transact()')
+    },
+    async getRecord(collection, rkey) {
+      return state.records.get(collection)?.get(rkey) ?? null
+    },
+    async listRecords(collection, { limit, cursor, reverse }) {
+      const rows = [...(state.records.get(collection)?.values() ?? [])].sort((a, b) =>
+        a.rkey < b.rkey ? -1 : a.rkey > b.rkey ? 1 : 0,
+      )
+      if (!reverse) rows.reverse()
+      const after =
+        cursor === undefined ? rows : rows.filter((r) => (reverse ? r.rkey > cursor : r.rkey < cursor))
+      return after.slice(0, limit)
+    },
+    async listCollections() {
+      return [...state.records.entries()]
+        .filter(([, m]) => m.size > 0)
+        .map(([c]) => c)
+        .sort()
+    },
+    async countRecords() {
+      let n = 0
+      for (const m of state.records.values()) n += m.size
+      return n
+    },
+    async blocksSince(since) {
+      const out = new BlockMap()
+      for (const b of state.blocks.values()) if (b.rev !== undefined && b.rev > since) out.set(b.cid, b.bytes)
+      return out
+    },
+  }
+}
+
+function cloneState(state: RepoState): RepoState {
+  return {
+    root: state.root,
+    blocks: new Map(state.blocks),
+    records: new Map([...state.records].map(([c, m]) => [c, new Map(m)])),
+  }
+}
+
+/** Repositories in memory: a transaction works on a copy that replaces the state only on success. */
+export class MemoryRepoStore implements RepoStore {
+  readonly #repos = new Map<string, RepoState>()
+  readonly #lock = new KeyedLock()
+
+  constructor(private readonly sequencer: MemorySequencer) {}
+
+  read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T> {
+    return fn(reader(this.#repos.get(did) ?? emptyState()))
+  }
+
+  transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T> {
+    return this.#lock.run(`repo:${did}`, async () => {
+      const draft = cloneState(this.#repos.get(did) ?? emptyState())
+      const pending: SeqInsert[] = []
+      const tx: RepoTransactor = {
+        ...reader(draft),
+        async putBlocks(blocks, rev) {
+          for (const [cid, bytes] of blocks) {
+            const key = cid.toString()
+            if (!draft.blocks.has(key)) draft.blocks.set(key, { cid, bytes, rev })
+          }
+        },
+        async deleteBlocks(cids) {
+          for (const cid of cids) draft.blocks.delete(cid.toString())
+        },
+        async putRecord(row) {
+          let m = draft.records.get(row.collection)
+          if (!m) draft.records.set(row.collection, (m = new Map()))
+          m.set(row.rkey, { ...row, indexedAt: new Date() })
+        },
+        async deleteRecord(collection, rkey) {
+          draft.records.get(collection)?.delete(rkey)
+        },
+        async updateRoot(cid, rev) {
+          draft.root = { cid, rev }
+        },
+        async sequence(events) {
+          pending.push(...events)
+        },
+      }
+      const result = await fn(tx)
+      await this.sequencer.append(pending)
+      this.#repos.set(did, draft)
+      return result
+    })
+  }
+
+  async destroy(did: string): Promise<void> {
+    await this.#lock.run(`repo:${did}`, async () => {
+      this.#repos.delete(did)
+    })
+  }
+}
