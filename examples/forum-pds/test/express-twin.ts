@@ -1,14 +1,15 @@
 // The Express twin of the forum: the same atproto app mounted the way the README tells Express users,
 // so every XRPC test runs against both mounts.
 import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { createNodeWebSocket, toNodeHandler } from 'next-atproto/node'
-import { atproto } from '../lib/atproto.js'
-import type { RunningApp } from './start-app.js'
+import { createForumAtproto } from '../lib/atproto.js'
+import { freePort, type RunningApp } from './start-app.js'
 
 /** Start the Express twin on a free loopback port. */
 export async function startExpressTwin(): Promise<RunningApp> {
+  const port = await freePort()
+  const atproto = createForumAtproto(`http://127.0.0.1:${port}`)
   const app = express()
   app.use(toNodeHandler(atproto)) // before any body parser: blob and CAR bodies must stream raw
   app.use(express.json())
@@ -19,18 +20,18 @@ export async function startExpressTwin(): Promise<RunningApp> {
     res.json(req.body)
   })
 
-  const server = app.listen(0, '127.0.0.1')
+  const server = app.listen(port, '127.0.0.1')
   await once(server, 'listening')
   const ws = createNodeWebSocket(atproto)
   ws.injectWebSocket(server)
   await atproto.start()
-  const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
     async stop() {
       await ws.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await atproto.close()
     },
   }
 }

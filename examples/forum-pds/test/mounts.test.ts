@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest'
 import { startExpressTwin } from './express-twin.js'
+import { pdsSuite } from './pds-suite.js'
 import { buildApp, type RunningApp, startApp } from './start-app.js'
 import { xrpcSuite } from './xrpc-suite.js'
 
@@ -11,6 +12,7 @@ describe('forum-pds on Next.js (next build + custom server)', () => {
   })
   afterAll(() => app?.stop())
   xrpcSuite(() => app.url)
+  pdsSuite(() => app.url)
 })
 
 describe('forum-pds on Express', () => {
@@ -20,4 +22,5 @@ describe('forum-pds on Express', () => {
   })
   afterAll(() => app?.stop())
   xrpcSuite(() => app.url)
+  pdsSuite(() => app.url)
 })

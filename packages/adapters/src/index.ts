@@ -2,4 +2,6 @@
  * @next-atproto/adapters: storage for @next-atproto/core.
  * @packageDocumentation
  */
+
+export { BlobTooLargeError, MemoryBlobStore } from './memory/blobstore.js'
 export { memoryAdapter } from './memory/index.js'

@@ -166,11 +166,14 @@ export async function createSession(
   }
 }
 
-/** Rotate a refresh token: the old one dies (reuse is refused), a new pair is issued. */
+/**
+ * Rotate a refresh token: the old one dies (reuse is refused), a new pair is issued. A dead token is a
+ * 400 `ExpiredToken`, as the reference answers (clients take it as "session over").
+ */
 export async function refreshSession(ctx: PdsContext, refreshId: string): Promise<SessionOutput> {
   const row = await ctx.storage.accounts.getRefreshToken(refreshId)
   if (!row || row.expiresAt.getTime() < Date.now())
-    throw new AuthRequiredError('Token has been revoked', 'ExpiredToken')
+    throw new InvalidRequestError('Token has been revoked', 'ExpiredToken')
   const account = await ctx.storage.accounts.getByDid(row.did)
   if (!account) throw new AuthRequiredError('Account not found', 'InvalidToken')
   let appPassword: { name: string; privileged: boolean } | null = null
@@ -178,7 +181,7 @@ export async function refreshSession(ctx: PdsContext, refreshId: string): Promis
     const app = (await ctx.storage.accounts.listAppPasswords(row.did)).find(
       (a) => a.name === row.appPasswordName,
     )
-    if (!app) throw new AuthRequiredError('Token has been revoked', 'ExpiredToken')
+    if (!app) throw new InvalidRequestError('Token has been revoked', 'ExpiredToken')
     appPassword = { name: app.name, privileged: app.privileged }
   }
   const next = await createSession(ctx, account, appPassword)
@@ -187,7 +190,7 @@ export async function refreshSession(ctx: PdsContext, refreshId: string): Promis
   ).jti
   if (!(await ctx.storage.accounts.rotateRefreshToken(refreshId, nextId))) {
     await ctx.storage.accounts.deleteRefreshToken(nextId)
-    throw new AuthRequiredError('Token has been revoked', 'ExpiredToken')
+    throw new InvalidRequestError('Token has been revoked', 'ExpiredToken')
   }
   return next
 }

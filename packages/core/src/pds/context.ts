@@ -15,6 +15,11 @@ export interface PdsContext {
   readonly handles: HandlePolicy
   readonly plc: PlcClient
   readonly sequencer: Sequencer
+  /**
+   * Lexicon validation of a record of a known type; throws a 400 naming the field. `validate: false`
+   * skips it, `undefined` validates known types only (the reference's semantics).
+   */
+  validateRecord?: (collection: string, record: unknown, validate: boolean | undefined) => void
 }
 
 /** Build the PDS context for an app served at `publicUrl`. */

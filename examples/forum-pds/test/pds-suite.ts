@@ -1,0 +1,115 @@
+// The PDS as the official client library sees it: every call goes through @atproto/api's AtpAgent.
+import { AtpAgent } from '@atproto/api'
+import { expect, it } from 'vitest'
+
+const randomName = () => `u${Math.random().toString(36).slice(2, 10)}`
+
+/** Register the PDS end-to-end tests against the app at `url()` (handles under `.test`). */
+export function pdsSuite(url: () => string): void {
+  const newAccount = async () => {
+    const agent = new AtpAgent({ service: url() })
+    const handle = `${randomName()}.test`
+    const password = `pw-${randomName()}`
+    const res = await agent.createAccount({ handle, password, email: `${handle}@example.com` })
+    return { agent, handle, password, did: res.data.did }
+  }
+
+  it('creates an account, logs in, refreshes and reads the session', async () => {
+    const { agent, handle, password, did } = await newAccount()
+    expect(did).toMatch(/^did:(plc|web):/)
+    const login = new AtpAgent({ service: url() })
+    await login.login({ identifier: handle, password })
+    expect(login.session?.did).toBe(did)
+    const oldRefresh = login.session!.refreshJwt
+    await login.sessionManager.refreshSession()
+    expect(login.session!.refreshJwt).not.toBe(oldRefresh)
+    // The rotated refresh token is dead: using it again fails.
+    const reuse = await fetch(`${url()}/xrpc/com.atproto.server.refreshSession`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${oldRefresh}` },
+    })
+    const reuseBody = await reuse.clone().text()
+    expect(reuse.status, reuseBody).toBe(400)
+    expect(await reuse.json()).toMatchObject({ error: 'ExpiredToken' })
+    const session = await login.com.atproto.server.getSession()
+    expect(session.data).toMatchObject({ did, handle })
+    await expect(
+      new AtpAgent({ service: url() }).login({ identifier: handle, password: 'wrong' }),
+    ).rejects.toMatchObject({ error: 'AuthenticationRequired' })
+    expect(agent.session?.did).toBe(did)
+  })
+
+  it('writes, reads, lists and deletes records of several collections', async () => {
+    const { agent, did } = await newAccount()
+    const post = await agent.com.atproto.repo.createRecord({
+      repo: did,
+      collection: 'app.bsky.feed.post',
+      record: { $type: 'app.bsky.feed.post', text: 'hello', createdAt: new Date().toISOString() },
+    })
+    const profile = await agent.com.atproto.repo.putRecord({
+      repo: did,
+      collection: 'app.bsky.actor.profile',
+      rkey: 'self',
+      record: { $type: 'app.bsky.actor.profile', displayName: 'Alice' },
+    })
+    expect(post.data.uri).toMatch(new RegExp(`^at://${did}/app.bsky.feed.post/`))
+    expect(profile.data.uri).toBe(`at://${did}/app.bsky.actor.profile/self`)
+    const rkey = post.data.uri.split('/').pop()!
+    const got = await agent.com.atproto.repo.getRecord({ repo: did, collection: 'app.bsky.feed.post', rkey })
+    expect(got.data).toMatchObject({ cid: post.data.cid, value: { text: 'hello' } })
+    for (let i = 0; i < 5; i++) {
+      await agent.com.atproto.repo.createRecord({
+        repo: did,
+        collection: 'app.bsky.feed.like',
+        record: {
+          $type: 'app.bsky.feed.like',
+          subject: { uri: post.data.uri, cid: post.data.cid },
+          createdAt: new Date().toISOString(),
+        },
+      })
+    }
+    const page1 = await agent.com.atproto.repo.listRecords({
+      repo: did,
+      collection: 'app.bsky.feed.like',
+      limit: 3,
+    })
+    expect(page1.data.records).toHaveLength(3)
+    const page2 = await agent.com.atproto.repo.listRecords({
+      repo: did,
+      collection: 'app.bsky.feed.like',
+      limit: 3,
+      cursor: page1.data.cursor,
+    })
+    expect(page2.data.records).toHaveLength(2)
+    const uris = new Set([...page1.data.records, ...page2.data.records].map((r) => r.uri))
+    expect(uris.size).toBe(5)
+    const described = await agent.com.atproto.repo.describeRepo({ repo: did })
+    expect(described.data.collections).toEqual(
+      expect.arrayContaining(['app.bsky.feed.post', 'app.bsky.feed.like', 'app.bsky.actor.profile']),
+    )
+    await agent.com.atproto.repo.deleteRecord({ repo: did, collection: 'app.bsky.feed.post', rkey })
+    await expect(
+      agent.com.atproto.repo.getRecord({ repo: did, collection: 'app.bsky.feed.post', rkey }),
+    ).rejects.toMatchObject({ error: 'RecordNotFound' })
+  })
+
+  it("refuses writes to someone else's repo and bad record keys", async () => {
+    const alice = await newAccount()
+    const bob = await newAccount()
+    await expect(
+      bob.agent.com.atproto.repo.createRecord({
+        repo: alice.did,
+        collection: 'app.bsky.feed.post',
+        record: { $type: 'app.bsky.feed.post', text: 'x', createdAt: new Date().toISOString() },
+      }),
+    ).rejects.toMatchObject({ status: 403 })
+    await expect(
+      alice.agent.com.atproto.repo.putRecord({
+        repo: alice.did,
+        collection: 'app.bsky.feed.post',
+        rkey: 'bad rkey',
+        record: { $type: 'app.bsky.feed.post', text: 'x', createdAt: new Date().toISOString() },
+      }),
+    ).rejects.toMatchObject({ status: 400 })
+  })
+}

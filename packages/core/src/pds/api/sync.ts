@@ -1,0 +1,160 @@
+/** com.atproto.sync.*: repo export, proofs, status, and the firehose (subscribeRepos). */
+import { CID } from '../../data/cid.js'
+import { ids } from '../../lexicons/nsid.js'
+import { BlockMap } from '../../repo/block-map.js'
+import type { BlockStore } from '../../repo/block-store.js'
+import { blocksToCarFile, toReadableStream, writeCar } from '../../repo/car.js'
+import { decodeCommit } from '../../repo/commit.js'
+import { exportRepoStream } from '../../repo/export.js'
+import { Mst } from '../../repo/mst.js'
+import { coveringProof } from '../../repo/proof.js'
+import type { XrpcServer } from '../../xrpc/server.js'
+import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
+import type { PdsContext } from '../context.js'
+import { paramsOf } from '../lexicon-params.js'
+
+const json = (body: unknown) => ({ encoding: 'application/json', body })
+const CAR = 'application/vnd.ipld.car'
+
+/** Register com.atproto.sync.* on the XRPC server. */
+export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
+  /** The account, which must exist and be served (takedowns and deactivations refuse). */
+  const hosted = async (did: unknown) => {
+    if (typeof did !== 'string') throw new InvalidRequestError('did must be a DID')
+    const account = await ctx.storage.accounts.getByDid(did)
+    if (!account || account.status === 'deleted')
+      throw new InvalidRequestError(`Could not find repo for DID: ${did}`, 'RepoNotFound')
+    if (account.status === 'takendown')
+      throw new InvalidRequestError(`Repo has been takendown: ${did}`, 'RepoTakendown')
+    if (account.status === 'deactivated')
+      throw new InvalidRequestError(`Repo has been deactivated: ${did}`, 'RepoDeactivated')
+    return account
+  }
+  const rootOf = async (did: string) => {
+    const root = await ctx.storage.repo.read(did, (r) => r.getRoot())
+    if (!root) throw new InvalidRequestError(`Could not find root for DID: ${did}`, 'RepoNotFound')
+    return root
+  }
+  /** Reads outside a transaction: each call sees committed blocks (streams outlive one read scope). */
+  const storeOf = (did: string): BlockStore => ({
+    getBlocks: (cids) => ctx.storage.repo.read(did, (r) => r.getBlocks(cids)),
+    putBlocks: async () => {
+      throw new Error('read-only')
+    },
+  })
+
+  xrpc.query(ids.ComAtprotoSyncGetLatestCommit, {
+    params: paramsOf(ids.ComAtprotoSyncGetLatestCommit),
+    async handler({ params }) {
+      const account = await hosted(params.did)
+      const root = await rootOf(account.did)
+      return json({ cid: root.cid.toString(), rev: root.rev })
+    },
+  })
+
+  xrpc.query(ids.ComAtprotoSyncGetRepo, {
+    params: paramsOf(ids.ComAtprotoSyncGetRepo),
+    async handler({ params }) {
+      const account = await hosted(params.did)
+      const root = await rootOf(account.did)
+      if (typeof params.since === 'string' && params.since) {
+        const blocks = await ctx.storage.repo.read(account.did, (r) => r.blocksSince(params.since as string))
+        return { encoding: CAR, body: await blocksToCarFile(root.cid, blocks) }
+      }
+      return { encoding: CAR, body: exportRepoStream(storeOf(account.did), root.cid) }
+    },
+  })
+
+  xrpc.query(ids.ComAtprotoSyncGetBlocks, {
+    params: paramsOf(ids.ComAtprotoSyncGetBlocks),
+    async handler({ params }) {
+      const account = await hosted(params.did)
+      const cids = (params.cids as string[]).map((s) => {
+        try {
+          return CID.parse(s)
+        } catch {
+          throw new InvalidRequestError(`Invalid CID: ${s}`)
+        }
+      })
+      const { blocks, missing } = await ctx.storage.repo.read(account.did, (r) => r.getBlocks(cids))
+      if (missing.length > 0)
+        throw new InvalidRequestError(`Could not find cids: ${missing.join(', ')}`, 'BlockNotFound')
+      return { encoding: CAR, body: await blocksToCarFile(null, blocks) }
+    },
+  })
+
+  xrpc.query(ids.ComAtprotoSyncGetRecord, {
+    params: paramsOf(ids.ComAtprotoSyncGetRecord),
+    async handler({ params }) {
+      const account = await hosted(params.did)
+      const root = await rootOf(account.did)
+      const store = storeOf(account.did)
+      const key = `${params.collection}/${params.rkey}`
+      const { blocks: commitBlocks } = await store.getBlocks([root.cid])
+      const commitBytes = commitBlocks.get(root.cid)!
+      const tree = await Mst.load(store, decodeCommit(commitBytes).data)
+      // The proof: commit, the MST path to the key (present or not), and the record when present.
+      const proof = await coveringProof(tree, [key])
+      const out = new BlockMap()
+      out.set(root.cid, commitBytes)
+      out.addMap(proof)
+      const recordCid = await tree.get(key)
+      if (recordCid) {
+        const { blocks } = await store.getBlocks([recordCid])
+        const bytes = blocks.get(recordCid)
+        if (bytes) out.set(recordCid, bytes)
+      }
+      const chunks = writeCar(
+        [root.cid],
+        out.cids().map((cid) => ({ cid, bytes: out.get(cid)! })),
+      )
+      return { encoding: CAR, body: toReadableStream(chunks) }
+    },
+  })
+
+  xrpc.query(ids.ComAtprotoSyncGetRepoStatus, {
+    params: paramsOf(ids.ComAtprotoSyncGetRepoStatus),
+    async handler({ params }) {
+      const did = params.did as string
+      const account = await ctx.storage.accounts.getByDid(did)
+      if (!account || account.status === 'deleted')
+        throw new InvalidRequestError(`Could not find repo for DID: ${did}`, 'RepoNotFound')
+      const root = await ctx.storage.repo.read(did, (r) => r.getRoot())
+      const active = account.status === 'active'
+      return json({
+        did,
+        active,
+        status: active ? undefined : account.status,
+        rev: active ? root?.rev : undefined,
+      })
+    },
+  })
+
+  xrpc.query(ids.ComAtprotoSyncListRepos, {
+    params: paramsOf(ids.ComAtprotoSyncListRepos),
+    async handler({ params }) {
+      const limit = params.limit as number
+      const accounts = await ctx.storage.accounts.list({ limit, cursor: params.cursor as string | undefined })
+      const repos = []
+      for (const a of accounts) {
+        if (a.status === 'deleted') continue
+        const root = await ctx.storage.repo.read(a.did, (r) => r.getRoot())
+        if (!root) continue
+        const active = a.status === 'active'
+        repos.push({
+          did: a.did,
+          head: root.cid.toString(),
+          rev: root.rev,
+          active,
+          status: active ? undefined : a.status,
+        })
+      }
+      return json({ repos, cursor: accounts.length === limit ? accounts.at(-1)!.did : undefined })
+    },
+  })
+
+  xrpc.subscription(ids.ComAtprotoSyncSubscribeRepos, {
+    params: paramsOf(ids.ComAtprotoSyncSubscribeRepos),
+    handler: ({ params, signal }) => ctx.sequencer.subscribe(params.cursor as number | undefined, signal),
+  })
+}
