@@ -65,7 +65,7 @@ while (queue.length) {
 }
 
 for (const id of [...wanted].sort()) {
-  const file = join(root, ...id.split('.')) + '.json'
+  const file = `${join(root, ...id.split('.'))}.json`
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, `${JSON.stringify(byId.get(id), null, 2)}\n`)
 }

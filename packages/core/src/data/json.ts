@@ -15,7 +15,8 @@ function convertJson(value: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new InvalidJsonDataError('Data nested too deeply')
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new InvalidJsonDataError('Numbers must be safe integers (no floats)')
+    if (!Number.isSafeInteger(value))
+      throw new InvalidJsonDataError('Numbers must be safe integers (no floats)')
     return value
   }
   if (Array.isArray(value)) return value.map((v) => convertJson(v, depth + 1))

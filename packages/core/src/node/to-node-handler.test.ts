@@ -45,7 +45,9 @@ const xrpc = new XrpcServer({ limits: { blob: 1024 * MiB }, onInternalError: () 
   }))
 
 function listen(s: Server): Promise<string> {
-  return new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)))
+  return new Promise((r) =>
+    s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)),
+  )
 }
 async function close(s: Server) {
   s.closeAllConnections()
@@ -111,7 +113,11 @@ describe('plain http.createServer', () => {
   })
 
   it('uses X-Forwarded-* only when trustProxy is set', async () => {
-    const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'pds.example', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' }
+    const headers = {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'pds.example',
+      'x-forwarded-for': '203.0.113.9, 10.0.0.1',
+    }
     const plain = await (await fetch(`${base}/xrpc/io.test.whoami`, { headers })).json()
     expect(plain.url).toBe(`${base}/xrpc/io.test.whoami`)
     expect(plain.ip).toBe('127.0.0.1')

@@ -94,7 +94,7 @@ export async function applyWrites(
       for (const w of writes) {
         const current = await repo.getRecordCid(w.collection, w.rkey)
         if (w.swapCid !== undefined) {
-          const ok = w.swapCid === null ? current === null : current !== null && current.equals(w.swapCid)
+          const ok = w.swapCid === null ? current === null : current?.equals(w.swapCid)
           if (!ok) throw new InvalidSwapError(`Record was at ${current ?? 'null'}`)
         }
         if (w.action === 'create' && current) {

@@ -20,14 +20,21 @@ beforeAll(async () => {
   const appview = new XrpcServer()
     .query('app.test.getThing', ({ request, params }) => ({
       encoding: 'application/json',
-      body: { auth: request.headers.get('authorization'), params, labelers: request.headers.get('atproto-accept-labelers') },
+      body: {
+        auth: request.headers.get('authorization'),
+        params,
+        labelers: request.headers.get('atproto-accept-labelers'),
+      },
       headers: { 'atproto-repo-rev': 'rev1', 'x-internal': 'hidden' },
     }))
     .procedure('app.test.upload', {
       input: { encoding: '*/*' },
       handler: async ({ input }) => ({
         encoding: 'application/json',
-        body: { size: (await new Response(input!.body as ReadableStream).arrayBuffer()).byteLength, type: input!.encoding },
+        body: {
+          size: (await new Response(input!.body as ReadableStream).arrayBuffer()).byteLength,
+          type: input!.encoding,
+        },
       }),
     })
     .query('app.test.fails', () => {
@@ -39,7 +46,11 @@ beforeAll(async () => {
     onInternalError: () => {},
     proxy: {
       resolveService: async (did, id) =>
-        did === 'did:web:appview.example' && id === 'bsky_appview' ? upstream : did === 'did:web:down.example' ? 'http://127.0.0.1:1' : null,
+        did === 'did:web:appview.example' && id === 'bsky_appview'
+          ? upstream
+          : did === 'did:web:down.example'
+            ? 'http://127.0.0.1:1'
+            : null,
       authenticate: async ({ request }) => {
         if (request.headers.get('authorization') !== 'Bearer user') throw new AuthRequiredError()
         return { did: 'did:plc:alice' }
@@ -58,11 +69,16 @@ afterAll(async () => {
 })
 
 const proxied = (path: string, init: RequestInit = {}, target = 'did:web:appview.example#bsky_appview') =>
-  fetch(pds + path, { ...init, headers: { authorization: 'Bearer user', 'atproto-proxy': target, ...init.headers } })
+  fetch(pds + path, {
+    ...init,
+    headers: { authorization: 'Bearer user', 'atproto-proxy': target, ...init.headers },
+  })
 
 describe('atproto-proxy', () => {
   it('forwards a query with a service-auth token and the allowed headers', async () => {
-    const res = await proxied('/xrpc/app.test.getThing?a=1', { headers: { 'atproto-accept-labelers': 'did:plc:lab' } })
+    const res = await proxied('/xrpc/app.test.getThing?a=1', {
+      headers: { 'atproto-accept-labelers': 'did:plc:lab' },
+    })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({
       auth: 'Bearer svc.did:plc:alice.did:web:appview.example#bsky_appview.app.test.getThing',
@@ -73,7 +89,11 @@ describe('atproto-proxy', () => {
     expect(res.headers.get('x-internal')).toBeNull()
   })
   it('streams a procedure body through', async () => {
-    const res = await proxied('/xrpc/app.test.upload', { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(300_000) })
+    const res = await proxied('/xrpc/app.test.upload', {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg' },
+      body: new Uint8Array(300_000),
+    })
     expect(await res.json()).toEqual({ size: 300_000, type: 'image/jpeg' })
   })
   it('passes upstream errors through', async () => {
@@ -83,15 +103,30 @@ describe('atproto-proxy', () => {
   })
   it('refuses bad headers, unknown services, protected methods and anonymous callers', async () => {
     const err = async (res: Response) => [res.status, (await res.json()).error]
-    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'did:web:appview.example'))).toEqual([400, 'InvalidRequest'])
-    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'not-a-did#x'))).toEqual([400, 'InvalidRequest'])
-    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'did:web:unknown.example#x'))).toEqual([400, 'InvalidRequest'])
-    expect(await err(await proxied('/xrpc/com.atproto.admin.deleteAccount'))).toEqual([400, 'InvalidToken'])
-    expect(await err(await fetch(`${pds}/xrpc/app.test.getThing`, { headers: { 'atproto-proxy': 'did:web:appview.example#bsky_appview' } }))).toEqual([
-      401,
-      'AuthenticationRequired',
+    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'did:web:appview.example'))).toEqual([
+      400,
+      'InvalidRequest',
     ])
-    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'did:web:down.example#x'))).toEqual([502, 'UpstreamFailure'])
+    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'not-a-did#x'))).toEqual([
+      400,
+      'InvalidRequest',
+    ])
+    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'did:web:unknown.example#x'))).toEqual([
+      400,
+      'InvalidRequest',
+    ])
+    expect(await err(await proxied('/xrpc/com.atproto.admin.deleteAccount'))).toEqual([400, 'InvalidToken'])
+    expect(
+      await err(
+        await fetch(`${pds}/xrpc/app.test.getThing`, {
+          headers: { 'atproto-proxy': 'did:web:appview.example#bsky_appview' },
+        }),
+      ),
+    ).toEqual([401, 'AuthenticationRequired'])
+    expect(await err(await proxied('/xrpc/app.test.getThing', {}, 'did:web:down.example#x'))).toEqual([
+      502,
+      'UpstreamFailure',
+    ])
   })
   it('serves local methods locally and 501s unknown ones without the header', async () => {
     expect(await (await proxied('/xrpc/com.atproto.local.thing')).json()).toEqual({ local: true })
