@@ -11,6 +11,10 @@ export default defineConfig({
       { find: /^@next-atproto\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@next-atproto\/core\/node$/, replacement: src('./packages/core/src/node/index.ts') },
       { find: /^@next-atproto\/adapters$/, replacement: src('./packages/adapters/src/index.ts') },
+      {
+        find: /^@next-atproto\/adapters\/testing$/,
+        replacement: src('./packages/adapters/src/testing/conformance.ts'),
+      },
       { find: /^next-atproto$/, replacement: src('./packages/next-atproto/src/index.ts') },
       { find: /^next-atproto\/node$/, replacement: src('./packages/next-atproto/src/node.ts') },
     ],

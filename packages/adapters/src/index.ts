@@ -5,3 +5,11 @@
 
 export { BlobTooLargeError, MemoryBlobStore } from './memory/blobstore.js'
 export { memoryAdapter } from './memory/index.js'
+export {
+  migrate as migrateAtproto,
+  type PrismaAdapterOptions,
+  type PrismaClientLike,
+  type PrismaProvider,
+  type PrismaStorageAdapter,
+  prismaAdapter,
+} from './prisma/index.js'

@@ -1,0 +1,82 @@
+import { type StorageAdapter, StorageNotMigratedError, StorageUnavailableError } from '@next-atproto/core'
+import { PrismaAccountStore } from './accounts.js'
+import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
+import type { PrismaClientLike, PrismaProvider } from './client.js'
+import { appliedMigrations, migrate, migrationNames } from './migrate.js'
+import { PrismaPlcStore } from './plc.js'
+import { PrismaRepoStore } from './repo.js'
+import { PrismaSequencer } from './sequencer.js'
+
+export type { PrismaClientLike, PrismaProvider } from './client.js'
+export { migrate, migrationNames } from './migrate.js'
+
+/** Options of {@link prismaAdapter}. */
+export interface PrismaAdapterOptions {
+  provider: PrismaProvider
+  /**
+   * How the schema is managed: `'adapter'` (default) means the adapter's shipped migrations
+   * (`migrateAtproto()` / `next-atproto-prisma migrate`); `'app'` means the fragment is part of the app's
+   * own Prisma migrations, so start-up only checks that the tables exist.
+   */
+  migrations?: 'adapter' | 'app'
+}
+
+/** The storage adapter over the app's Prisma client (typed structurally: pass your own PrismaClient). */
+export interface PrismaStorageAdapter extends StorageAdapter {
+  /** Apply the adapter's pending migrations (when it manages its own tables). */
+  migrate(): Promise<string[]>
+}
+
+/**
+ * Storage over Prisma on SQLite (the embedded default), PostgreSQL or MySQL/MariaDB. The client must be
+ * generated from a schema that includes the atproto fragment (`npx next-atproto-prisma sync`).
+ */
+export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): PrismaStorageAdapter {
+  const db = client as PrismaClientLike
+  if (!db || typeof db !== 'object' || !('atprotoAccount' in db)) {
+    throw new TypeError(
+      'prismaAdapter: this PrismaClient has no atproto models; add them with `npx next-atproto-prisma sync` and regenerate the client',
+    )
+  }
+  const { provider } = options
+  const sequencer = new PrismaSequencer(db, provider)
+  return {
+    id: `prisma:${provider}`,
+    repo: new PrismaRepoStore(db, provider, () => sequencer.notify()),
+    accounts: new PrismaAccountStore(db),
+    sequencer,
+    blobs: new PrismaBlobMetaStore(db),
+    rateLimits: new PrismaRateLimits(db, provider),
+    plc: new PrismaPlcStore(db, provider),
+    migrate: () => migrate(db, provider),
+    async check() {
+      try {
+        await db.$queryRawUnsafe('SELECT 1')
+      } catch (err) {
+        throw new StorageUnavailableError(
+          `The ${provider} database cannot be reached (${(err as Error).message.split('\n')[0]}). Is it running, and is the URL right?`,
+          { cause: err },
+        )
+      }
+      if ((options.migrations ?? 'adapter') === 'adapter') {
+        const applied = new Set(await appliedMigrations(db))
+        const pending = migrationNames(provider).filter((m) => !applied.has(m))
+        if (pending.length > 0) {
+          throw new StorageNotMigratedError(
+            `The ${provider} database is not migrated for atproto (pending: ${pending.join(', ')}). Run \`npx next-atproto-prisma migrate\` or call adapter.migrate() at start-up.`,
+          )
+        }
+      } else {
+        try {
+          await db.atprotoSeqEvent.findFirst({ select: { seq: true } })
+        } catch (err) {
+          throw new StorageNotMigratedError(
+            'The atproto tables are missing: run `npx prisma migrate dev` after `npx next-atproto-prisma sync`.',
+            { cause: err },
+          )
+        }
+      }
+    },
+    close: () => db.$disconnect(),
+  }
+}

@@ -1,0 +1,186 @@
+import {
+  BlockMap,
+  CID,
+  type RecordRow,
+  type RepoReader,
+  type RepoStore,
+  type RepoTransactor,
+  type SeqInsert,
+} from '@next-atproto/core'
+import { KeyedLock } from '../memory/lock.js'
+import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
+import { lockSequencer } from './sequencer.js'
+import { insertIgnore } from './sql.js'
+
+const toRow = (r: {
+  collection: string
+  rkey: string
+  cid: string
+  repoRev: string
+  indexedAt: Date
+}): RecordRow => ({
+  collection: r.collection,
+  rkey: r.rkey,
+  cid: CID.parse(r.cid),
+  repoRev: r.repoRev,
+  indexedAt: r.indexedAt,
+})
+
+function reader(db: PrismaTx, did: string): RepoReader {
+  return {
+    async getRoot() {
+      const row = await db.atprotoRepoRoot.findUnique({ where: { did } })
+      return row ? { cid: CID.parse(row.cid), rev: row.rev } : null
+    },
+    async getBlocks(cids) {
+      const blocks = new BlockMap()
+      if (cids.length === 0) return { blocks, missing: [] }
+      const wanted = [...new Set(cids.map((c) => c.toString()))]
+      const rows = await db.atprotoRepoBlock.findMany({
+        where: { did, cid: { in: wanted } },
+        select: { cid: true, bytes: true },
+      })
+      const found = new Map<string, Uint8Array>(rows.map((r) => [r.cid, r.bytes]))
+      const missing: CID[] = []
+      for (const cid of cids) {
+        const bytes = found.get(cid.toString())
+        if (bytes) blocks.set(cid, new Uint8Array(bytes))
+        else missing.push(cid)
+      }
+      return { blocks, missing }
+    },
+    async putBlocks() {
+      throw new Error('read-only: write blocks inside repo.transact()')
+    },
+    async getRecord(collection, rkey) {
+      const row = await db.atprotoRecord.findUnique({
+        where: { did_collection_rkey: { did, collection, rkey } },
+      })
+      return row ? toRow(row) : null
+    },
+    async listRecords(collection, { limit, cursor, reverse }) {
+      const rows = await db.atprotoRecord.findMany({
+        where: {
+          did,
+          collection,
+          ...(cursor === undefined ? {} : { rkey: reverse ? { gt: cursor } : { lt: cursor } }),
+        },
+        orderBy: { rkey: reverse ? 'asc' : 'desc' },
+        take: limit,
+      })
+      return rows.map(toRow)
+    },
+    async listCollections() {
+      const rows = await db.atprotoRecord.findMany({
+        where: { did },
+        distinct: ['collection'],
+        select: { collection: true },
+        orderBy: { collection: 'asc' },
+      })
+      return rows.map((r) => r.collection)
+    },
+    countRecords: () => db.atprotoRecord.count({ where: { did } }),
+    async blocksSince(since) {
+      const rows = await db.atprotoRepoBlock.findMany({
+        where: { did, rev: { gt: since } },
+        select: { cid: true, bytes: true },
+      })
+      const out = new BlockMap()
+      for (const r of rows) out.set(CID.parse(r.cid), new Uint8Array(r.bytes))
+      return out
+    },
+  }
+}
+
+/** Repositories over Prisma: one interactive transaction per commit, writes serialized per DID. */
+export class PrismaRepoStore implements RepoStore {
+  readonly #lock = new KeyedLock()
+
+  constructor(
+    private readonly client: PrismaClientLike,
+    private readonly provider: PrismaProvider,
+    private readonly onCommitted: () => void,
+  ) {}
+
+  read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T> {
+    return fn(reader(this.client, did))
+  }
+
+  transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T> {
+    const { provider } = this
+    // In-process lock first (cheap, and SQLite has one writer anyway), then a database lock so other
+    // processes on the same PostgreSQL/MySQL serialize too.
+    return this.#lock.run(did, async () => {
+      let sequenced = false
+      const result = await this.client.$transaction(
+        async (db) => {
+          // $executeRaw: the function returns `void`, which the query path cannot deserialize.
+          if (provider === 'postgresql')
+            await db.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtext($1))', did)
+          else if (provider === 'mysql') {
+            await db.$queryRawUnsafe('SELECT did FROM atproto_repo_root WHERE did = ? FOR UPDATE', did)
+          }
+          const pending: SeqInsert[] = []
+          const tx: RepoTransactor = {
+            ...reader(db, did),
+            async putBlocks(blocks, rev) {
+              const rows: unknown[][] = []
+              for (const [cid, bytes] of blocks) rows.push([did, cid.toString(), bytes, rev ?? null])
+              await insertIgnore(db, provider, 'atproto_repo_block', ['did', 'cid', 'bytes', 'rev'], rows)
+            },
+            async deleteBlocks(cids) {
+              if (cids.length === 0) return
+              await db.atprotoRepoBlock.deleteMany({
+                where: { did, cid: { in: cids.map((c) => c.toString()) } },
+              })
+            },
+            async putRecord(row) {
+              const data = { cid: row.cid.toString(), repoRev: row.repoRev, indexedAt: new Date() }
+              await db.atprotoRecord.upsert({
+                where: { did_collection_rkey: { did, collection: row.collection, rkey: row.rkey } },
+                create: { did, collection: row.collection, rkey: row.rkey, ...data },
+                update: data,
+              })
+            },
+            async deleteRecord(collection, rkey) {
+              await db.atprotoRecord.deleteMany({ where: { did, collection, rkey } })
+            },
+            async updateRoot(cid, rev) {
+              await db.atprotoRepoRoot.upsert({
+                where: { did },
+                create: { did, cid: cid.toString(), rev },
+                update: { cid: cid.toString(), rev },
+              })
+            },
+            async sequence(events) {
+              pending.push(...events)
+            },
+          }
+          const out = await fn(tx)
+          if (pending.length > 0) {
+            // Events go last, under the sequencer lock held until commit: seq order = commit order.
+            await lockSequencer(db, provider)
+            await db.atprotoSeqEvent.createMany({
+              data: pending.map((e) => ({ did: e.did, type: e.type, body: e.body })),
+            })
+            sequenced = true
+          }
+          return out
+        },
+        { maxWait: 30_000, timeout: 60_000 },
+      )
+      if (sequenced) this.onCommitted()
+      return result
+    })
+  }
+
+  async destroy(did: string): Promise<void> {
+    await this.#lock.run(did, () =>
+      this.client.$transaction(async (db) => {
+        await db.atprotoRepoBlock.deleteMany({ where: { did } })
+        await db.atprotoRecord.deleteMany({ where: { did } })
+        await db.atprotoRepoRoot.deleteMany({ where: { did } })
+      }),
+    )
+  }
+}

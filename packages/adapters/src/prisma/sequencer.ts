@@ -1,0 +1,88 @@
+import type { SeqInsert, SeqRow, SequencerStore } from '@next-atproto/core'
+import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
+
+const SEQ_LOCK_KEY = 7_262_026 // PostgreSQL advisory lock id of the firehose log
+
+/**
+ * Take the log's append lock inside the current transaction: appends then commit one after the
+ * other, so a reader can never see seq N+1 while N is still uncommitted (no gaps visible to readers).
+ * SQLite has a single writer, which already gives that order.
+ */
+export async function lockSequencer(db: PrismaTx, provider: PrismaProvider): Promise<void> {
+  if (provider === 'postgresql') await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SEQ_LOCK_KEY})`)
+  else if (provider === 'mysql') {
+    // An upsert takes the row's exclusive lock at once (INSERT IGNORE + FOR UPDATE would deadlock:
+    // two transactions holding shared locks both waiting to upgrade).
+    await db.$executeRawUnsafe('INSERT INTO atproto_seq_lock (id) VALUES (1) ON DUPLICATE KEY UPDATE id = id')
+  }
+}
+
+const toRow = (r: { seq: number; did: string; type: string; body: Uint8Array; time: Date }): SeqRow => ({
+  seq: r.seq,
+  did: r.did,
+  type: r.type as SeqRow['type'],
+  body: new Uint8Array(r.body),
+  time: r.time,
+})
+
+/** The firehose log over Prisma. */
+export class PrismaSequencer implements SequencerStore {
+  readonly #listeners = new Set<() => void>()
+
+  constructor(
+    private readonly client: PrismaClientLike,
+    private readonly provider: PrismaProvider,
+  ) {}
+
+  async append(events: SeqInsert[]): Promise<number[]> {
+    if (events.length === 0) return []
+    const rows = await this.client.$transaction(async (db) => {
+      await lockSequencer(db, this.provider)
+      const out = []
+      for (const e of events) out.push(await db.atprotoSeqEvent.create({ data: e, select: { seq: true } }))
+      return out
+    })
+    this.notify()
+    return rows.map((r) => r.seq)
+  }
+
+  async range({ after = 0, limit }: { after?: number; limit: number }): Promise<SeqRow[]> {
+    const rows = await this.client.atprotoSeqEvent.findMany({
+      where: { seq: { gt: after } },
+      orderBy: { seq: 'asc' },
+      take: limit,
+    })
+    return rows.map(toRow)
+  }
+
+  async latest(): Promise<number | null> {
+    const row = await this.client.atprotoSeqEvent.findFirst({
+      orderBy: { seq: 'desc' },
+      select: { seq: true },
+    })
+    return row?.seq ?? null
+  }
+
+  async earliest(): Promise<number | null> {
+    const row = await this.client.atprotoSeqEvent.findFirst({
+      orderBy: { seq: 'asc' },
+      select: { seq: true },
+    })
+    return row?.seq ?? null
+  }
+
+  async deleteBefore(before: Date): Promise<number> {
+    return (await this.client.atprotoSeqEvent.deleteMany({ where: { time: { lt: before } } })).count
+  }
+
+  /** In-process wake-up after appends (other processes poll or use a LISTEN notifier). */
+  onAppend(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Wake listeners (called after a commit that sequenced events). */
+  notify(): void {
+    for (const l of this.#listeners) l()
+  }
+}
