@@ -1,7 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The forum-pds example's directory. */
@@ -38,10 +41,18 @@ export async function freePort(): Promise<number> {
 /** Start the example through its custom server (`npm start`), on a free port. */
 export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
   const port = String(await freePort())
+  const dataDir = mkdtempSync(join(tmpdir(), 'forum-next-'))
   // node --import tsx directly (not npx): the child is the server itself, so stop() really stops it.
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
     cwd: appDir,
-    env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', PORT: port, ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      NEXT_TELEMETRY_DISABLED: '1',
+      PORT: port,
+      DATA_DIR: dataDir,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -68,6 +79,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
       if (child.exitCode !== null) return
       child.kill('SIGTERM')
       await once(child, 'exit')
+      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
