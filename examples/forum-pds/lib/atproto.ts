@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { MemoryBlobStore, prismaAdapter } from '@next-atproto/adapters'
 import { AccountSigningKey, type Atproto, createAtproto, pds, plcService } from '@next-atproto/core'
