@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from 'vitest'
 import { startExpressTwin } from './express-twin.js'
 import { pdsSuite } from './pds-suite.js'
 import { buildApp, type RunningApp, startApp } from './start-app.js'
+import { syncSuite } from './sync-suite.js'
 import { xrpcSuite } from './xrpc-suite.js'
 
 describe('forum-pds on Next.js (next build + custom server)', () => {
@@ -13,6 +14,7 @@ describe('forum-pds on Next.js (next build + custom server)', () => {
   afterAll(() => app?.stop())
   xrpcSuite(() => app.url)
   pdsSuite(() => app.url)
+  syncSuite(() => app.url)
 })
 
 describe('forum-pds on Express', () => {
@@ -23,4 +25,5 @@ describe('forum-pds on Express', () => {
   afterAll(() => app?.stop())
   xrpcSuite(() => app.url)
   pdsSuite(() => app.url)
+  syncSuite(() => app.url)
 })
