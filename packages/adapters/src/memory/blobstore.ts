@@ -1,35 +1,64 @@
 import { randomUUID } from 'node:crypto'
-import { type BlobStore, type CID, cidForRaw } from '@next-atproto/core'
+import {
+  BlobNotFoundError,
+  type BlobStore,
+  BlobTooLargeError,
+  type CID,
+  cidForRaw,
+  sniffMimeType,
+  type TempBlob,
+} from '@next-atproto/core'
 
-/** Error for a blob over the size limit while streaming in. */
-export class BlobTooLargeError extends Error {
-  override name = 'BlobTooLargeError'
-}
+export { BlobTooLargeError }
 
-/** Blob bytes in memory (tests, demos). */
+/** Blob bytes in memory (tests, demos): one process, lost on restart. */
 export class MemoryBlobStore implements BlobStore {
-  readonly #temp = new Map<string, Uint8Array>()
+  readonly #temp = new Map<string, { bytes: Uint8Array; createdAt: number }>()
   readonly #permanent = new Map<string, Uint8Array>()
 
-  async putTemp(body: ReadableStream<Uint8Array>, opts: { maxSize?: number } = {}) {
+  async putTemp(body: ReadableStream<Uint8Array>, opts: { maxSize?: number } = {}): Promise<TempBlob> {
     const chunks: Uint8Array[] = []
     let size = 0
-    for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength
-      if (opts.maxSize !== undefined && size > opts.maxSize) throw new BlobTooLargeError('Blob too large')
-      chunks.push(chunk)
+    const reader = body.getReader()
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        size += value.byteLength
+        if (opts.maxSize !== undefined && size > opts.maxSize) throw new BlobTooLargeError(opts.maxSize)
+        chunks.push(value)
+      }
+    } catch (err) {
+      await reader.cancel().catch(() => {})
+      throw err
     }
     const bytes = Buffer.concat(chunks)
     const key = randomUUID()
-    this.#temp.set(key, bytes)
-    return { key, size, cid: cidForRaw(bytes) }
+    this.#temp.set(key, { bytes, createdAt: Date.now() })
+    return { key, size, cid: cidForRaw(bytes), mimeType: sniffMimeType(bytes.subarray(0, 16)) }
   }
 
-  async makePermanent(key: string, cid: CID) {
-    const bytes = this.#temp.get(key)
-    if (!bytes) return
-    this.#permanent.set(cid.toString(), bytes)
+  async makePermanent(key: string, cid: CID): Promise<void> {
+    const temp = this.#temp.get(key)
     this.#temp.delete(key)
+    if (this.#permanent.has(cid.toString())) return
+    if (!temp) throw new BlobNotFoundError(`no temporary blob ${key} for ${cid}`)
+    this.#permanent.set(cid.toString(), temp.bytes)
+  }
+
+  async hasTemp(key: string): Promise<boolean> {
+    return this.#temp.has(key)
+  }
+
+  async cleanupTemp(before: Date): Promise<number> {
+    let n = 0
+    for (const [key, t] of this.#temp) {
+      if (t.createdAt < before.getTime()) {
+        this.#temp.delete(key)
+        n++
+      }
+    }
+    return n
   }
 
   async get(cid: CID, range?: { start: number; end?: number }) {
@@ -40,18 +69,18 @@ export class MemoryBlobStore implements BlobStore {
       size: bytes.byteLength,
       stream: new ReadableStream<Uint8Array>({
         start(controller) {
-          controller.enqueue(slice)
+          if (slice.byteLength > 0) controller.enqueue(slice.slice())
           controller.close()
         },
       }),
     }
   }
 
-  async deleteTemp(key: string) {
+  async deleteTemp(key: string): Promise<void> {
     this.#temp.delete(key)
   }
 
-  async delete(cids: CID[]) {
+  async delete(cids: CID[]): Promise<void> {
     for (const cid of cids) this.#permanent.delete(cid.toString())
   }
 }

@@ -28,3 +28,43 @@ export class UniqueConstraintError extends StorageError {
 export class StorageCapabilityError extends StorageError {
   override name = 'StorageCapabilityError'
 }
+
+/** The handle is held by another account (create or updateHandle). */
+export class HandleTakenError extends UniqueConstraintError {
+  override name = 'HandleTakenError'
+  constructor(
+    readonly handle: string,
+    message = `handle ${handle} is already taken`,
+  ) {
+    super('handle', message)
+  }
+}
+
+/**
+ * A write could not be serialized with a concurrent one (lock wait timed out, serialization failure
+ * the adapter could not retry). Nothing was written; the caller may retry the whole unit of work.
+ */
+export class ConcurrentWriteError extends StorageError {
+  override name = 'ConcurrentWriteError'
+}
+
+/** A write was attempted through a read-only view (a repo reader outside `transact`). */
+export class StorageReadOnlyError extends StorageError {
+  override name = 'StorageReadOnlyError'
+}
+
+/** A blob stream exceeded the size limit while it was being stored; nothing was kept. */
+export class BlobTooLargeError extends StorageError {
+  override name = 'BlobTooLargeError'
+  constructor(
+    readonly maxSize: number,
+    message = `blob is larger than ${maxSize} bytes`,
+  ) {
+    super(message)
+  }
+}
+
+/** A temporary blob key (or permanent blob) the operation needs does not exist. */
+export class BlobNotFoundError extends StorageError {
+  override name = 'BlobNotFoundError'
+}

@@ -1,21 +1,41 @@
 /**
- * The storage interface every adapter implements (packages/adapters), with its errors and guards.
+ * The storage interface every adapter implements (packages/adapters), with its errors, guards and the
+ * helpers core derives from the adapters' primitives.
  * @module
  */
 import { StorageCapabilityError } from './errors.js'
-import type { StorageAdapter } from './types.js'
+import type { IndexerStore, StorageAdapter } from './types.js'
 
 export * from './errors.js'
+export { exportRepoBlocks } from './export.js'
+export { sniffMimeType } from './mime.js'
 export type * from './types.js'
+
+function need<T>(part: T | undefined, storage: StorageAdapter, what: string): T {
+  if (!part) {
+    throw new StorageCapabilityError(
+      `storage adapter ${storage.id} has no ${what}; use an adapter that provides it (prismaAdapter and memoryAdapter do)`,
+    )
+  }
+  return part
+}
 
 /** The adapter's OAuth store, or a clear error when the adapter has none. */
 export function asOAuthStore(storage: StorageAdapter): NonNullable<StorageAdapter['oauth']> {
-  if (!storage.oauth) throw new StorageCapabilityError(`storage adapter ${storage.id} has no OAuth store`)
-  return storage.oauth
+  return need(storage.oauth, storage, 'OAuth store')
 }
 
 /** The adapter's PLC store, or a clear error when the adapter has none. */
 export function asPlcStore(storage: StorageAdapter): NonNullable<StorageAdapter['plc']> {
-  if (!storage.plc) throw new StorageCapabilityError(`storage adapter ${storage.id} has no PLC store`)
-  return storage.plc
+  return need(storage.plc, storage, 'PLC store')
+}
+
+/** The adapter's identity cache, or a clear error when the adapter has none. */
+export function asIdentityCache(storage: StorageAdapter): NonNullable<StorageAdapter['identityCache']> {
+  return need(storage.identityCache, storage, 'identity cache')
+}
+
+/** The adapter's AppView indexer store, or a clear error when the adapter has none. */
+export function asIndexerStore(storage: StorageAdapter): IndexerStore {
+  return need(storage.indexer, storage, 'indexer store')
 }

@@ -37,6 +37,20 @@ export interface RepoReader extends BlockStore {
   countRecords(): Promise<number>
   /** Blocks written by commits after `since` (a rev), for `getRepo?since=` (any order). */
   blocksSince(since: string): Promise<BlockMap>
+  /**
+   * Optional paged export for streaming `getRepo?since=` without holding the whole diff in memory:
+   * blocks written by commits after `since` (every block when absent), ordered by (rev, CID); pass the
+   * returned `cursor` back as `after` until it is null. Pages are stable under concurrent commits (new
+   * blocks carry later revs, so they land after the cursor). Core falls back to {@link blocksSince}.
+   */
+  exportBlocks?(opts: { since?: string; after?: string; limit: number }): Promise<BlockPage>
+}
+
+/** One page of {@link RepoReader.exportBlocks}. */
+export interface BlockPage {
+  blocks: BlockMap
+  /** Opaque position after the last block of this page; null on the last page. */
+  cursor: string | null
 }
 
 /**
@@ -46,7 +60,10 @@ export interface RepoReader extends BlockStore {
 export interface RepoTransactor extends RepoReader {
   /** Store blocks written by commit `rev` (existing CIDs are kept). */
   putBlocks(blocks: BlockMap, rev?: string): Promise<void>
-  /** Delete blocks no longer referenced by the repo (the caller decides what is unreferenced). */
+  /**
+   * Delete blocks. Only for blocks no longer referenced by the new root (the commit's `removedCids`):
+   * the adapter does not check references, the caller (the repo layer, which diffed the MST) does.
+   */
   deleteBlocks(cids: CID[]): Promise<void>
   putRecord(row: Omit<RecordRow, 'indexedAt'>): Promise<void>
   deleteRecord(collection: string, rkey: string): Promise<void>
@@ -60,13 +77,14 @@ export interface RepoTransactor extends RepoReader {
 
 /** Repositories, one unit of work per DID. */
 export interface RepoStore {
+  /** Run `fn` against a consistent view of the repo (no writes; concurrent with other readers). */
   read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T>
   /**
    * **Atomic.** Run `fn` in one transaction; writes of one DID are serialized (across processes for
    * database adapters), so `fn` always sees the latest root. A throw rolls everything back.
    */
   transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T>
-  /** Remove every block, record and the root of a repo. */
+  /** Remove every block, record and the root of a repo (serialized with `transact` on the DID). */
   destroy(did: string): Promise<void>
 }
 
@@ -94,6 +112,11 @@ export interface SequencerStore {
   range(opts: { after?: number; limit: number }): Promise<SeqRow[]>
   latest(): Promise<number | null>
   earliest(): Promise<number | null>
+  /**
+   * Optional: the first seq appended strictly after `time`, or null; for cursor windows (start a
+   * consumer at "72 hours ago", decide whether a cursor fell out of the retention window).
+   */
+  earliestAfter?(time: Date): Promise<number | null>
   /** Drop events older than `before` (retention window); returns how many were dropped. */
   deleteBefore(before: Date): Promise<number>
   /** Cross-process wake-up when events are appended (PostgreSQL LISTEN/NOTIFY); optional. */
@@ -124,7 +147,7 @@ export interface RefreshTokenRow {
   did: string
   appPasswordName: string | null
   expiresAt: Date
-  /** Set when rotated: the token stays usable until `graceUntil`, then it is dead. */
+  /** Id of the token this one was rotated to; rotation removes the row, so stored rows carry null. */
   nextId: string | null
 }
 
@@ -139,13 +162,16 @@ export interface AppPasswordRow {
 
 /** Accounts, sessions, app passwords and email tokens. */
 export interface AccountStore {
-  /** **Atomic.** Create an account; throws {@link UniqueConstraintError} when the DID, handle or email exists. */
+  /**
+   * **Atomic.** Create an account; throws {@link HandleTakenError} when the handle is held and
+   * {@link UniqueConstraintError} (field `did` or `email`) for the other unique values.
+   */
   create(row: Omit<AccountRow, 'createdAt' | 'deactivatedAt' | 'emailConfirmedAt'>): Promise<void>
   getByDid(did: string): Promise<AccountRow | null>
   getByHandle(handle: string): Promise<AccountRow | null>
   getByEmail(email: string): Promise<AccountRow | null>
   list(opts: { limit: number; cursor?: string }): Promise<AccountRow[]>
-  /** **Atomic.** Throws {@link UniqueConstraintError} when the handle is taken. */
+  /** **Atomic.** Throws {@link HandleTakenError} when another account holds the handle. */
   updateHandle(did: string, handle: string): Promise<void>
   updateEmail(did: string, email: string | null): Promise<void>
   updatePassword(did: string, passwordHash: string): Promise<void>
@@ -154,7 +180,11 @@ export interface AccountStore {
 
   createRefreshToken(row: RefreshTokenRow): Promise<void>
   getRefreshToken(id: string): Promise<RefreshTokenRow | null>
-  /** **Atomic.** Mark `id` rotated to `nextId`; false when it was already rotated (reuse). */
+  /**
+   * **Atomic.** Retire `id` in favour of `nextId` (already created by the caller): the old row is
+   * removed, so exactly one of several concurrent rotations returns true; false when it was already
+   * rotated or revoked (reuse). A grace period for retries is the service's policy, not storage's.
+   */
   rotateRefreshToken(id: string, nextId: string): Promise<boolean>
   deleteRefreshToken(id: string): Promise<void>
   deleteRefreshTokensForDid(did: string, appPasswordName?: string): Promise<void>
@@ -228,15 +258,32 @@ export interface IndexerStore {
   ): Promise<Array<{ uri: string; cid: string; did: string; value: unknown; indexedAt: Date }>>
 }
 
+/** Result of {@link BlobStore.putTemp}. */
+export interface TempBlob {
+  key: string
+  size: number
+  cid: CID
+  /** Sniffed from magic bytes (images, video, PDF…); undefined when unknown. */
+  mimeType?: string
+}
+
 /** Bytes of blobs, streamed in and out (local disk, S3-compatible stores). */
 export interface BlobStore {
-  /** Stream bytes into a temporary object; returns its key, size and CID (raw, sha-256). */
-  putTemp(
-    body: ReadableStream<Uint8Array>,
-    opts?: { maxSize?: number },
-  ): Promise<{ key: string; size: number; cid: CID }>
-  /** Move a temporary object to its permanent place under its CID. */
+  /**
+   * Stream bytes into a temporary object; returns its key, size and CID (raw codec, sha-256, computed
+   * while streaming) and the MIME type sniffed from the first bytes when recognised. Throws
+   * {@link BlobTooLargeError} past `maxSize`, keeping nothing.
+   */
+  putTemp(body: ReadableStream<Uint8Array>, opts?: { maxSize?: number }): Promise<TempBlob>
+  /**
+   * Move a temporary object to its permanent place under its CID (idempotent: a CID already permanent
+   * just drops the temp copy). Throws {@link BlobNotFoundError} when neither exists.
+   */
   makePermanent(key: string, cid: CID): Promise<void>
+  /** Whether a temporary object exists (not yet made permanent or cleaned up). */
+  hasTemp(key: string): Promise<boolean>
+  /** Delete temporary objects created before `before` (abandoned uploads); returns how many. */
+  cleanupTemp(before: Date): Promise<number>
   /** A permanent object (optionally a byte range, inclusive), or null. */
   get(
     cid: CID,
