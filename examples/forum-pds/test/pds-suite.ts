@@ -112,4 +112,22 @@ export function pdsSuite(url: () => string): void {
       }),
     ).rejects.toMatchObject({ status: 400 })
   })
+
+  it('changes a handle: the directory, resolution and the DID document follow', async () => {
+    const { agent, did, handle } = await newAccount()
+    const next = `${randomName()}.test`
+    await agent.com.atproto.identity.updateHandle({ handle: next })
+    const resolved = await agent.com.atproto.identity.resolveHandle({ handle: next })
+    expect(resolved.data.did).toBe(did)
+    await expect(agent.com.atproto.identity.resolveHandle({ handle })).rejects.toMatchObject({ status: 400 })
+    const described = await agent.com.atproto.repo.describeRepo({ repo: did })
+    expect((described.data.didDoc as { alsoKnownAs: string[] }).alsoKnownAs).toEqual([`at://${next}`])
+    const other = await newAccount()
+    await expect(other.agent.com.atproto.identity.updateHandle({ handle: next })).rejects.toMatchObject({
+      error: 'HandleNotAvailable',
+    })
+    await expect(agent.com.atproto.identity.updateHandle({ handle: 'admin.test' })).rejects.toMatchObject({
+      status: 400,
+    })
+  })
 }

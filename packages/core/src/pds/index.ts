@@ -38,7 +38,7 @@ export function pds(options: PdsOptions): PdsService {
       registerServerMethods(app.xrpc, context, verifiers)
       registerRepoMethods(app.xrpc, context, verifiers)
       registerSyncMethods(app.xrpc, context)
-      registerIdentityMethods(app.xrpc, context)
+      registerIdentityMethods(app.xrpc, context, verifiers)
     },
     async start() {
       await options.storage.check()
