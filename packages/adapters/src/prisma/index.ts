@@ -3,12 +3,16 @@ import { PrismaAccountStore } from './accounts.js'
 import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
+import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
 import { PrismaSequencer } from './sequencer.js'
+import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 export type { PrismaClientLike, PrismaProvider } from './client.js'
 export { migrate, migrationNames } from './migrate.js'
+export { PrismaOAuthStore } from './oauth.js'
+export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 /** Options of {@link prismaAdapter}. */
 export interface PrismaAdapterOptions {
@@ -48,6 +52,10 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     blobs: new PrismaBlobMetaStore(db),
     rateLimits: new PrismaRateLimits(db, provider),
     plc: new PrismaPlcStore(db, provider),
+    // Optional parts exist when the client was generated with their fragments (sync --only …).
+    oauth: hasOAuthModels(db) ? new PrismaOAuthStore(db) : undefined,
+    identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
+    indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
     migrate: () => migrate(db, provider),
     async check() {
       try {
