@@ -30,6 +30,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // CI lists every test by suite, so its log shows which database suites ran.
+    reporters: process.env.CI ? ['verbose'] : ['default'],
   },
 })
