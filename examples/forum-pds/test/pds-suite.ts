@@ -130,4 +130,52 @@ export function pdsSuite(url: () => string): void {
       status: 400,
     })
   })
+
+  it('uploads a blob, attaches it to a record and serves it back safely', async () => {
+    const { agent, did } = await newAccount()
+    // A tiny PNG (signature + IHDR): its bytes, not the declared type, decide nothing here.
+    const png = new Uint8Array([
+      137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
+    ])
+    const uploaded = await agent.uploadBlob(png, { encoding: 'image/png' })
+    const blob = uploaded.data.blob
+    expect(blob.mimeType).toBe('image/png')
+    expect(blob.size).toBe(png.length)
+    await agent.com.atproto.repo.putRecord({
+      repo: did,
+      collection: 'app.bsky.actor.profile',
+      rkey: 'self',
+      record: { $type: 'app.bsky.actor.profile', displayName: 'With avatar', avatar: blob },
+    })
+    const cid = blob.ref.toString()
+    const res = await fetch(`${url()}/xrpc/com.atproto.sync.getBlob?did=${did}&cid=${cid}`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/png')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(png)
+    const ranged = await fetch(`${url()}/xrpc/com.atproto.sync.getBlob?did=${did}&cid=${cid}`, {
+      headers: { range: 'bytes=1-3' },
+    })
+    expect(ranged.status).toBe(206)
+    expect(new Uint8Array(await ranged.arrayBuffer())).toEqual(png.slice(1, 4))
+    const listed = await agent.com.atproto.sync.listBlobs({ did })
+    expect(listed.data.cids).toEqual([cid])
+    // A record pointing at a blob nobody uploaded is refused.
+    await expect(
+      agent.com.atproto.repo.putRecord({
+        repo: did,
+        collection: 'app.bsky.actor.profile',
+        rkey: 'self',
+        record: {
+          $type: 'app.bsky.actor.profile',
+          avatar: {
+            $type: 'blob',
+            ref: { $link: 'bafkreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454' },
+            mimeType: 'image/png',
+            size: 3,
+          },
+        },
+      }),
+    ).rejects.toMatchObject({ status: 400, error: 'BlobNotFound' })
+  })
 }

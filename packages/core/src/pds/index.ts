@@ -4,6 +4,7 @@
  * @module
  */
 import type { AtprotoService } from '../atproto.js'
+import { registerBlobMethods } from './api/blobs.js'
 import { registerIdentityMethods } from './api/identity.js'
 import { registerRepoMethods } from './api/repo.js'
 import { registerServerMethods } from './api/server.js'
@@ -39,6 +40,7 @@ export function pds(options: PdsOptions): PdsService {
       registerRepoMethods(app.xrpc, context, verifiers)
       registerSyncMethods(app.xrpc, context)
       registerIdentityMethods(app.xrpc, context, verifiers)
+      registerBlobMethods(app.xrpc, context, verifiers)
     },
     async start() {
       await options.storage.check()

@@ -1,7 +1,7 @@
 /** com.atproto.repo.*: record writes and reads, describeRepo, blobs. */
 
 import { decodeCbor } from '../../data/cbor.js'
-import type { CID } from '../../data/cid.js'
+import { CID } from '../../data/cid.js'
 import { ids } from '../../lexicons/nsid.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
@@ -36,20 +36,32 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   const uriOf = (did: string, collection: string, rkey: string) => `at://${did}/${collection}/${rkey}`
 
   const commit = async (did: string, writes: PreparedWrite[], swapCommit?: CID) => {
+    // Every referenced blob must have been uploaded by this account (as the reference checks).
+    const blobRows = new Map<string, { tempKey: string | null }>()
+    for (const w of writes) {
+      if (w.action === 'delete') continue
+      for (const cid of w.blobs) {
+        const row = await ctx.storage.blobs.get(did, cid)
+        if (!row) throw new InvalidRequestError(`Could not find blob: ${cid}`, 'BlobNotFound')
+        blobRows.set(cid.toString(), row)
+      }
+    }
     const data = await applyWrites(ctx, did, writes, swapCommit)
+    for (const [cid, row] of blobRows) {
+      if (row.tempKey) await ctx.blobstore.makePermanent(row.tempKey, CID.parse(cid))
+    }
     for (const w of writes) {
       const uri = uriOf(did, w.collection, w.rkey)
       if (w.action !== 'create') {
         const orphaned = await ctx.storage.blobs.removeRefs(did, uri)
-        if (orphaned.length > 0) await ctx.storage.blobs.delete(did, orphaned)
-      }
-      if (w.action !== 'delete' && w.blobs.length > 0) {
-        await ctx.storage.blobs.addRefs(did, uri, w.blobs)
-        for (const cid of w.blobs) {
-          const row = await ctx.storage.blobs.get(did, cid)
-          if (row?.tempKey) await ctx.blobstore.makePermanent(row.tempKey, cid)
+        const stillUsed = new Set(w.action === 'update' ? w.blobs.map(String) : [])
+        const gone = orphaned.filter((c) => !stillUsed.has(c.toString()))
+        if (gone.length > 0) {
+          // Bytes are shared by CID across accounts: a GC pass removes them once no account has them.
+          await ctx.storage.blobs.delete(did, gone)
         }
       }
+      if (w.action !== 'delete' && w.blobs.length > 0) await ctx.storage.blobs.addRefs(did, uri, w.blobs)
     }
     return data
   }
