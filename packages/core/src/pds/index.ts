@@ -4,6 +4,7 @@
  * @module
  */
 import type { AtprotoService } from '../atproto.js'
+import { registerAccountAdminMethods } from './api/account-admin.js'
 import { registerBlobMethods } from './api/blobs.js'
 import { registerIdentityMethods } from './api/identity.js'
 import { registerRepoMethods } from './api/repo.js'
@@ -41,6 +42,7 @@ export function pds(options: PdsOptions): PdsService {
       registerSyncMethods(app.xrpc, context)
       registerIdentityMethods(app.xrpc, context, verifiers)
       registerBlobMethods(app.xrpc, context, verifiers)
+      registerAccountAdminMethods(app.xrpc, context, verifiers)
     },
     async start() {
       await options.storage.check()

@@ -1,0 +1,126 @@
+// Account lifecycle through @atproto/api against an in-process PDS (memory storage, captured email).
+import { AtpAgent } from '@atproto/api'
+import { verifySignature } from '@atproto/crypto'
+import { MemoryBlobStore, memoryAdapter } from '@next-atproto/adapters'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type Atproto, createAtproto } from '../atproto.js'
+import { plcService } from '../plc/service.js'
+import { pds } from './index.js'
+import { AccountSigningKey } from './signing-key.js'
+
+const publicUrl = 'http://pds.test'
+const mail: Array<{ to: string; text: string }> = []
+let app: Atproto
+const agentFor = () =>
+  new AtpAgent({ service: publicUrl, fetch: (input, init) => app.fetch(new Request(input as string, init)) })
+const codeIn = (text: string) => /([A-Z0-9]{5}-[A-Z0-9]{5})/.exec(text)![1]!
+
+beforeAll(async () => {
+  const storage = memoryAdapter()
+  app = createAtproto({
+    publicUrl,
+    services: [
+      plcService({ store: storage.plc! }),
+      pds({
+        storage,
+        blobstore: new MemoryBlobStore(),
+        jwtSecret: 'x'.repeat(32),
+        handleDomains: ['.test'],
+        plcUrl: `${publicUrl}/plc`,
+        plcRotationKey: AccountSigningKey.generate(),
+        email: { send: async (m) => void mail.push(m) },
+        fetch: (input, init) => app.fetch(new Request(input as string, init)),
+      }),
+    ],
+  })
+  await app.start()
+})
+
+const newAccount = async () => {
+  const agent = agentFor()
+  const name = `a${Math.random().toString(36).slice(2, 9)}`
+  const res = await agent.createAccount({
+    handle: `${name}.test`,
+    password: 'password-1',
+    email: `${name}@mail.test`,
+  })
+  return { agent, did: res.data.did, email: `${name}@mail.test`, handle: `${name}.test` }
+}
+
+describe('account lifecycle', () => {
+  it('deactivates (writes refused, repo hidden) and activates again', async () => {
+    const { agent, did } = await newAccount()
+    await agent.com.atproto.server.deactivateAccount({})
+    await expect(
+      agent.com.atproto.repo.createRecord({ repo: did, collection: 'app.test.thing', record: { a: 1 } }),
+    ).rejects.toMatchObject({ error: 'AccountDeactivated' })
+    await expect(agentFor().com.atproto.sync.getLatestCommit({ did })).rejects.toMatchObject({
+      error: 'RepoDeactivated',
+    })
+    expect((await agentFor().com.atproto.sync.getRepoStatus({ did })).data).toMatchObject({
+      active: false,
+      status: 'deactivated',
+    })
+    await agent.com.atproto.server.activateAccount()
+    await agent.com.atproto.repo.createRecord({ repo: did, collection: 'app.test.thing', record: { a: 1 } })
+    expect((await agentFor().com.atproto.sync.getRepoStatus({ did })).data.active).toBe(true)
+  })
+
+  it('resets a password by emailed code, ending old sessions', async () => {
+    const { agent, email, handle } = await newAccount()
+    await agentFor().com.atproto.server.requestPasswordReset({ email })
+    const token = codeIn(mail.at(-1)!.text)
+    await agentFor().com.atproto.server.resetPassword({ token, password: 'new-password-2' })
+    await expect(
+      agentFor().com.atproto.server.resetPassword({ token, password: 'again-password-3' }),
+    ).rejects.toMatchObject({
+      error: 'InvalidToken',
+    })
+    await expect(agentFor().login({ identifier: handle, password: 'password-1' })).rejects.toMatchObject({
+      status: 401,
+    })
+    await agentFor().login({ identifier: handle, password: 'new-password-2' })
+    // The old refresh token died with the old password.
+    await expect(agent.sessionManager.refreshSession()).rejects.toMatchObject({ error: 'ExpiredToken' })
+  })
+
+  it('deletes an account with password and emailed code; its repo is gone', async () => {
+    const { agent, did } = await newAccount()
+    await agent.com.atproto.server.requestAccountDelete()
+    const token = codeIn(mail.at(-1)!.text)
+    await expect(
+      agentFor().com.atproto.server.deleteAccount({ did, password: 'wrong-password', token }),
+    ).rejects.toMatchObject({ status: 401 })
+    await agentFor().com.atproto.server.deleteAccount({ did, password: 'password-1', token })
+    await expect(agentFor().com.atproto.sync.getLatestCommit({ did })).rejects.toMatchObject({
+      error: 'RepoNotFound',
+    })
+  })
+
+  it('issues service-auth tokens signed by the account key', async () => {
+    const { agent, did } = await newAccount()
+    const { data } = await agent.com.atproto.server.getServiceAuth({
+      aud: 'did:web:feed.test',
+      lxm: 'app.bsky.feed.getFeedSkeleton',
+    })
+    const [h, p, s] = data.token.split('.')
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString())
+    expect(payload).toMatchObject({
+      iss: did,
+      aud: 'did:web:feed.test',
+      lxm: 'app.bsky.feed.getFeedSkeleton',
+    })
+    const doc = (await agent.com.atproto.repo.describeRepo({ repo: did })).data.didDoc as {
+      verificationMethod: Array<{ publicKeyMultibase: string }>
+    }
+    const key = `did:key:${doc.verificationMethod[0]!.publicKeyMultibase}`
+    const ok = await verifySignature(key, new TextEncoder().encode(`${h}.${p}`), Buffer.from(s!, 'base64url'))
+    expect(ok).toBe(true)
+    await expect(
+      agent.com.atproto.server.getServiceAuth({
+        aud: 'did:web:feed.test',
+        exp: Math.floor(Date.now() / 1000) + 7200,
+      }),
+    ).rejects.toMatchObject({ error: 'BadExpiration' })
+  })
+})
