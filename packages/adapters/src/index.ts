@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export { DiskBlobStore, type DiskBlobStoreOptions } from './blob/disk.js'
 export { BlobTooLargeError, MemoryBlobStore } from './memory/blobstore.js'
 export { memoryAdapter } from './memory/index.js'
 export {

@@ -2,6 +2,7 @@ import {
   type AccountRow,
   type AccountStore,
   type AppPasswordRow,
+  HandleTakenError,
   type RefreshTokenRow,
   UniqueConstraintError,
 } from '@next-atproto/core'
@@ -20,7 +21,7 @@ export class MemoryAccountStore implements AccountStore {
 
   async create(row: Omit<AccountRow, 'createdAt' | 'deactivatedAt' | 'emailConfirmedAt'>): Promise<void> {
     if (this.#byDid.has(row.did)) throw new UniqueConstraintError('did')
-    if (this.#find((a) => a.handle === row.handle)) throw new UniqueConstraintError('handle')
+    if (this.#find((a) => a.handle === row.handle)) throw new HandleTakenError(row.handle)
     if (row.email && this.#find((a) => a.email === row.email)) throw new UniqueConstraintError('email')
     this.#byDid.set(row.did, { ...row, createdAt: new Date(), deactivatedAt: null, emailConfirmedAt: null })
   }
@@ -53,7 +54,7 @@ export class MemoryAccountStore implements AccountStore {
 
   async updateHandle(did: string, handle: string) {
     const other = this.#find((a) => a.handle === handle)
-    if (other && other.did !== did) throw new UniqueConstraintError('handle')
+    if (other && other.did !== did) throw new HandleTakenError(handle)
     this.#update(did, { handle })
   }
 

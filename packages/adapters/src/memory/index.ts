@@ -7,6 +7,7 @@ import {
 } from '@next-atproto/core'
 import { MemoryAccountStore } from './accounts.js'
 import { MemoryBlobMetaStore } from './blobs.js'
+import { MemoryIndexerStore } from './indexer.js'
 import { MemoryRepoStore } from './repo.js'
 import { MemorySequencer } from './sequencer.js'
 
@@ -40,6 +41,7 @@ export function memoryAdapter(): StorageAdapter {
     oauth: new MemoryOAuthStore(),
     plc: new MemoryPlcStore(),
     identityCache: new MemoryIdentityCache(),
+    indexer: new MemoryIndexerStore(),
     async check() {},
     async close() {},
   }

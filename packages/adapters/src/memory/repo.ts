@@ -1,11 +1,13 @@
 import {
   BlockMap,
+  type BlockPage,
   type CID,
   type RecordRow,
   type RepoReader,
   type RepoStore,
   type RepoTransactor,
   type SeqInsert,
+  StorageReadOnlyError,
 } from '@next-atproto/core'
 import { KeyedLock } from './lock.js'
 import type { MemorySequencer } from './sequencer.js'
@@ -35,10 +37,11 @@ function reader(state: RepoState): RepoReader {
       return { blocks, missing }
     },
     async putBlocks() {
-      throw new Error('read-only: write blocks inside repo.transact()')
+      throw new StorageReadOnlyError('read-only: write blocks inside repo.transact()')
     },
     async getRecord(collection, rkey) {
-      return state.records.get(collection)?.get(rkey) ?? null
+      const row = state.records.get(collection)?.get(rkey)
+      return row ? { ...row } : null
     },
     async listRecords(collection, { limit, cursor, reverse }) {
       const rows = [...(state.records.get(collection)?.values() ?? [])].sort((a, b) =>
@@ -47,7 +50,7 @@ function reader(state: RepoState): RepoReader {
       if (!reverse) rows.reverse()
       const after =
         cursor === undefined ? rows : rows.filter((r) => (reverse ? r.rkey > cursor : r.rkey < cursor))
-      return after.slice(0, limit)
+      return after.slice(0, limit).map((r) => ({ ...r }))
     },
     async listCollections() {
       return [...state.records.entries()]
@@ -64,6 +67,18 @@ function reader(state: RepoState): RepoReader {
       const out = new BlockMap()
       for (const b of state.blocks.values()) if (b.rev !== undefined && b.rev > since) out.set(b.cid, b.bytes)
       return out
+    },
+    async exportBlocks({ since, after, limit }): Promise<BlockPage> {
+      // Order by (rev, CID); blocks stored without a rev sort first and only appear in full exports.
+      const keyed = [...state.blocks.values()]
+        .filter((b) => since === undefined || (b.rev !== undefined && b.rev > since))
+        .map((b) => ({ b, pos: `${b.rev ?? ''} ${b.cid.toString()}` }))
+        .filter((e) => after === undefined || e.pos > after)
+        .sort((x, y) => (x.pos < y.pos ? -1 : x.pos > y.pos ? 1 : 0))
+      const page = keyed.slice(0, limit)
+      const blocks = new BlockMap()
+      for (const { b } of page) blocks.set(b.cid, b.bytes)
+      return { blocks, cursor: keyed.length > limit ? page.at(-1)!.pos : null }
     },
   }
 }
@@ -118,8 +133,9 @@ export class MemoryRepoStore implements RepoStore {
         },
       }
       const result = await fn(tx)
-      await this.sequencer.append(pending)
+      // No await between the two: readers see the new state and its events together.
       this.#repos.set(did, draft)
+      this.sequencer.appendSync(pending)
       return result
     })
   }

@@ -6,6 +6,11 @@ export class MemorySequencer implements SequencerStore {
   #next = 1
 
   async append(events: SeqInsert[]): Promise<number[]> {
+    return this.appendSync(events)
+  }
+
+  /** Append without yielding, so a repo commit can publish its state and its events in one tick. */
+  appendSync(events: SeqInsert[]): number[] {
     const time = new Date()
     return events.map((e) => {
       const row: SeqRow = { ...e, seq: this.#next++, time }
@@ -32,6 +37,10 @@ export class MemorySequencer implements SequencerStore {
 
   async earliest(): Promise<number | null> {
     return this.#rows[0]?.seq ?? null
+  }
+
+  async earliestAfter(time: Date): Promise<number | null> {
+    return this.#rows.find((r) => r.time > time)?.seq ?? null
   }
 
   async deleteBefore(before: Date): Promise<number> {

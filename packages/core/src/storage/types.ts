@@ -238,10 +238,15 @@ export interface RateLimitStore {
   hit(key: string, windowMs: number): Promise<{ count: number; resetAt: Date }>
 }
 
-/** AppView indexer state: cursors and generic indexed rows. */
+/** AppView indexer state: cursors and generic indexed rows keyed by record URI. */
 export interface IndexerStore {
+  /** A named consumer position (e.g. the firehose seq of a subscription), or null before the first. */
   getCursor(name: string): Promise<string | null>
   setCursor(name: string, cursor: string): Promise<void>
+  /**
+   * Upsert the row of `uri`. A re-indexed (updated) record keeps its first `indexedAt` (default: now)
+   * so pages do not reshuffle; `cid` and `value` (JSON) are replaced.
+   */
   putRow(row: {
     collection: string
     uri: string
@@ -252,6 +257,10 @@ export interface IndexerStore {
     indexedAt?: Date
   }): Promise<void>
   deleteRow(uri: string): Promise<void>
+  /**
+   * Rows of a collection (optionally of one DID), newest first: `indexedAt` descending, then `uri`
+   * descending. `cursor` is `<indexedAt ms>::<uri>` of the last row of the previous page.
+   */
   listRows(
     collection: string,
     opts: { limit: number; cursor?: string; did?: string },

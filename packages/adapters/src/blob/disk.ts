@@ -1,0 +1,218 @@
+/**
+ * Blobs on local disk. Uploads stream into `tmp/` while being hashed (memory stays flat whatever the
+ * size), then move by atomic rename to `blobs/<shard>/<cid>` once a record references them.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  BlobNotFoundError,
+  type BlobStore,
+  BlobTooLargeError,
+  CID,
+  RAW,
+  sniffMimeType,
+  type TempBlob,
+} from '@next-atproto/core'
+
+/** Options of {@link DiskBlobStore}. */
+export interface DiskBlobStoreOptions {
+  /** Root folder; `tmp/` and `blobs/` are created under it. */
+  location: string
+  /**
+   * fsync each upload before reporting it stored (default true), so a crash cannot leave a truncated
+   * file under a valid CID. Tests may turn it off for speed.
+   */
+  fsync?: boolean
+  /** Bytes read per chunk when streaming out (default 64 KiB). */
+  readChunkSize?: number
+}
+
+/** CIDv1 prefix for raw + sha2-256 (all single-byte varints): version, codec, hash code, length. */
+const RAW_SHA256_PREFIX = [0x01, RAW, 0x12, 0x20] as const
+/** Temp keys are ours (random UUIDs); anything else could be a path traversal attempt. */
+const TEMP_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'
+
+/** A {@link BlobStore} on the local file system (one host; use an S3-style store for several). */
+export class DiskBlobStore implements BlobStore {
+  readonly #tmp: string
+  readonly #blobs: string
+  readonly #fsync: boolean
+  readonly #chunk: number
+
+  constructor(options: DiskBlobStoreOptions) {
+    this.#tmp = join(options.location, 'tmp')
+    this.#blobs = join(options.location, 'blobs')
+    this.#fsync = options.fsync ?? true
+    this.#chunk = options.readChunkSize ?? 65_536
+  }
+
+  /** Permanent path: sharded by the CID's last two characters (random, unlike its `bafkrei` prefix). */
+  #path(cid: CID): string {
+    const s = cid.toString()
+    return join(this.#blobs, s.slice(-2), s)
+  }
+
+  #tempPath(key: string): string | null {
+    return TEMP_KEY.test(key) ? join(this.#tmp, key) : null
+  }
+
+  async putTemp(body: ReadableStream<Uint8Array>, opts: { maxSize?: number } = {}): Promise<TempBlob> {
+    await mkdir(this.#tmp, { recursive: true })
+    const key = randomUUID()
+    const path = join(this.#tmp, key)
+    const hash = createHash('sha256')
+    const head: Uint8Array[] = []
+    let size = 0
+    const reader = body.getReader()
+    const file = await open(path, 'wx')
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        size += value.byteLength
+        if (opts.maxSize !== undefined && size > opts.maxSize) throw new BlobTooLargeError(opts.maxSize)
+        if (size - value.byteLength < 16) head.push(value.subarray(0, 16))
+        hash.update(value)
+        // Sequential writes: the next read waits for this one, which is the backpressure.
+        await writeAll(file, value)
+      }
+      if (this.#fsync) await file.datasync()
+      await file.close()
+    } catch (err) {
+      await reader.cancel().catch(() => {})
+      await file.close().catch(() => {})
+      await rm(path, { force: true })
+      throw err
+    }
+    const digest = hash.digest()
+    const cid = CID.decode(Uint8Array.of(...RAW_SHA256_PREFIX, ...digest))
+    return { key, size, cid, mimeType: sniffMimeType(Buffer.concat(head).subarray(0, 16)) }
+  }
+
+  /**
+   * Rename the temp file into place. The CID must be the one `putTemp` returned for `key`: the store
+   * trusts it rather than re-hashing the file.
+   */
+  async makePermanent(key: string, cid: CID): Promise<void> {
+    const temp = this.#tempPath(key)
+    const target = this.#path(cid)
+    if (await exists(target)) {
+      // Same bytes uploaded twice: keep the existing file, drop the new copy.
+      if (temp) await rm(temp, { force: true })
+      return
+    }
+    if (!temp) throw new BlobNotFoundError(`invalid temporary blob key ${key}`)
+    await mkdir(join(target, '..'), { recursive: true })
+    try {
+      await rename(temp, target)
+    } catch (err) {
+      if (!isMissing(err)) throw err
+      // A concurrent makePermanent of the same CID may have won the race with its own copy.
+      if (!(await exists(target))) throw new BlobNotFoundError(`no temporary blob ${key} for ${cid}`)
+    }
+  }
+
+  async hasTemp(key: string): Promise<boolean> {
+    const temp = this.#tempPath(key)
+    return temp !== null && exists(temp)
+  }
+
+  async cleanupTemp(before: Date): Promise<number> {
+    let names: string[]
+    try {
+      names = await readdir(this.#tmp)
+    } catch (err) {
+      if (isMissing(err)) return 0
+      throw err
+    }
+    let n = 0
+    for (const name of names) {
+      const path = join(this.#tmp, name)
+      try {
+        if ((await stat(path)).mtime < before) {
+          await rm(path, { force: true })
+          n++
+        }
+      } catch (err) {
+        if (!isMissing(err)) throw err // made permanent meanwhile
+      }
+    }
+    return n
+  }
+
+  async get(
+    cid: CID,
+    range?: { start: number; end?: number },
+  ): Promise<{ stream: ReadableStream<Uint8Array>; size: number } | null> {
+    let file: FileHandle
+    try {
+      // Open first, then stat the handle: a concurrent delete cannot split the two.
+      file = await open(this.#path(cid), 'r')
+    } catch (err) {
+      if (isMissing(err)) return null
+      throw err
+    }
+    const size = (await file.stat()).size
+    let position = Math.max(0, range?.start ?? 0)
+    const end = Math.min(size, range?.end === undefined ? size : range.end + 1)
+    const chunk = this.#chunk
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const want = Math.min(chunk, end - position)
+          if (want <= 0) {
+            await file.close()
+            controller.close()
+            return
+          }
+          const buf = new Uint8Array(want)
+          const { bytesRead } = await file.read(buf, 0, want, position)
+          if (bytesRead === 0) {
+            await file.close()
+            controller.close()
+            return
+          }
+          position += bytesRead
+          controller.enqueue(buf.subarray(0, bytesRead))
+        } catch (err) {
+          await file.close().catch(() => {})
+          controller.error(err)
+        }
+      },
+      async cancel() {
+        await file.close().catch(() => {})
+      },
+    })
+    return { stream, size }
+  }
+
+  async deleteTemp(key: string): Promise<void> {
+    const temp = this.#tempPath(key)
+    if (temp) await rm(temp, { force: true })
+  }
+
+  async delete(cids: CID[]): Promise<void> {
+    await Promise.all(cids.map((cid) => rm(this.#path(cid), { force: true })))
+  }
+}
+
+async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await file.write(bytes, offset, bytes.byteLength - offset)
+    offset += bytesWritten
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err) {
+    if (isMissing(err)) return false
+    throw err
+  }
+}

@@ -1,0 +1,282 @@
+import { type BlockMap, exportRepoBlocks } from '@next-atproto/core'
+import { expect, it } from 'vitest'
+import { block, blocksOf, body, rev, type SuiteContext, sleep, uniqueDid } from './fixtures.js'
+
+const POST = 'app.test.post'
+
+/** Repo contract: per-DID transactions, atomic commits, record index, block export. */
+export function repoSuite(ctx: SuiteContext): void {
+  it('commits blocks, record rows, root and events together', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const rec = block({ text: 'hello' })
+    const before = (await storage.sequencer.latest()) ?? 0
+    const result = await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(rec), rev(1))
+      await tx.putRecord({ collection: POST, rkey: 'a', cid: rec.cid, repoRev: rev(1) })
+      await tx.updateRoot(rec.cid, rev(1))
+      await tx.sequence([{ did, type: 'commit', body: body(1) }])
+      return 'done'
+    })
+    expect(result).toBe('done')
+    await storage.repo.read(did, async (r) => {
+      const root = await r.getRoot()
+      expect(root?.rev).toBe(rev(1))
+      expect(root?.cid.equals(rec.cid)).toBe(true)
+      const row = await r.getRecord(POST, 'a')
+      expect(row?.cid.equals(rec.cid)).toBe(true)
+      expect(row?.repoRev).toBe(rev(1))
+      expect(row?.indexedAt).toBeInstanceOf(Date)
+      const { blocks, missing } = await r.getBlocks([rec.cid])
+      expect(missing).toEqual([])
+      expect(blocks.get(rec.cid)).toEqual(rec.bytes)
+    })
+    const events = (await storage.sequencer.range({ after: before, limit: 100 })).filter((e) => e.did === did)
+    expect(events).toHaveLength(1)
+    expect(events[0]!.type).toBe('commit')
+    expect(events[0]!.body).toEqual(body(1))
+  })
+
+  it('leaves nothing behind when a commit fails midway (no blocks, rows, root or event)', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const rec = block({ text: 'doomed' })
+    const before = await storage.sequencer.latest()
+    await expect(
+      storage.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(rec), rev(1))
+        await tx.putRecord({ collection: POST, rkey: 'a', cid: rec.cid, repoRev: rev(1) })
+        await tx.updateRoot(rec.cid, rev(1))
+        await tx.sequence([{ did, type: 'commit', body: body(2) }])
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    await storage.repo.read(did, async (r) => {
+      expect(await r.getRoot()).toBeNull()
+      expect(await r.getRecord(POST, 'a')).toBeNull()
+      expect((await r.getBlocks([rec.cid])).missing).toHaveLength(1)
+      expect(await r.countRecords()).toBe(0)
+    })
+    expect(await storage.sequencer.latest()).toBe(before)
+  })
+
+  it('keeps the previous commit intact when a later one fails, and stays writable', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const one = block({ v: 1 })
+    const two = block({ v: 2 })
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(one), rev(1))
+      await tx.putRecord({ collection: POST, rkey: 'a', cid: one.cid, repoRev: rev(1) })
+      await tx.updateRoot(one.cid, rev(1))
+    })
+    await expect(
+      storage.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(two), rev(2))
+        await tx.deleteBlocks([one.cid])
+        await tx.deleteRecord(POST, 'a')
+        await tx.putRecord({ collection: POST, rkey: 'b', cid: two.cid, repoRev: rev(2) })
+        await tx.updateRoot(two.cid, rev(2))
+        throw new Error('second commit fails')
+      }),
+    ).rejects.toThrow('second commit fails')
+    await storage.repo.read(did, async (r) => {
+      expect((await r.getRoot())?.rev).toBe(rev(1))
+      expect((await r.getRecord(POST, 'a'))?.cid.equals(one.cid)).toBe(true)
+      expect(await r.getRecord(POST, 'b')).toBeNull()
+      const { missing } = await r.getBlocks([one.cid, two.cid])
+      expect(missing.map(String)).toEqual([two.cid.toString()])
+    })
+    // The per-DID lock was released by the failure.
+    await storage.repo.transact(did, (tx) => tx.updateRoot(two.cid, rev(3)))
+    expect((await storage.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(3))
+  })
+
+  it('serializes 10 concurrent writers on one DID into 10 sequential revs', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const rec = block({ n: 0 })
+    const seen: number[] = []
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        storage.repo.transact(did, async (tx) => {
+          const root = await tx.getRoot()
+          const current = root ? Number(root.rev.slice(2)) : 0
+          seen.push(current)
+          await sleep(2) // widen the race window
+          await tx.updateRoot(rec.cid, rev(current + 1))
+        }),
+      ),
+    )
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect((await storage.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(10))
+  })
+
+  it('never shows a reader half of a commit', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const rec = block({ torn: true })
+    const writing = storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(rec), rev(1))
+      await tx.putRecord({ collection: POST, rkey: 'x', cid: rec.cid, repoRev: rev(1) })
+      await sleep(20)
+      await tx.updateRoot(rec.cid, rev(1))
+    })
+    const snapshots = await Promise.all(
+      [0, 5, 10, 30].map(async (ms) => {
+        await sleep(ms)
+        return storage.repo.read(did, async (r) => ({
+          root: await r.getRoot(),
+          row: await r.getRecord(POST, 'x'),
+        }))
+      }),
+    )
+    await writing
+    for (const s of snapshots) expect(s.root === null).toBe(s.row === null)
+  })
+
+  it('updates, deletes and counts record rows; lists non-empty collections', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const v1 = block({ v: 1 })
+    const v2 = block({ v: 2 })
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(v1, v2), rev(1))
+      await tx.putRecord({ collection: POST, rkey: 'a', cid: v1.cid, repoRev: rev(1) })
+      await tx.putRecord({ collection: 'app.test.like', rkey: 'l', cid: v1.cid, repoRev: rev(1) })
+      await tx.putRecord({ collection: 'app.test.zap', rkey: 'z', cid: v1.cid, repoRev: rev(1) })
+    })
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putRecord({ collection: POST, rkey: 'a', cid: v2.cid, repoRev: rev(2) })
+      await tx.deleteRecord('app.test.like', 'l')
+      await tx.deleteRecord('app.test.like', 'never-existed')
+    })
+    await storage.repo.read(did, async (r) => {
+      const row = await r.getRecord(POST, 'a')
+      expect(row?.cid.equals(v2.cid)).toBe(true)
+      expect(row?.repoRev).toBe(rev(2))
+      expect(await r.getRecord('app.test.like', 'l')).toBeNull()
+      expect(await r.listCollections()).toEqual([POST, 'app.test.zap'])
+      expect(await r.countRecords()).toBe(2)
+    })
+    // Another DID sees none of it.
+    await storage.repo.read(uniqueDid(), async (r) => {
+      expect(await r.getRoot()).toBeNull()
+      expect(await r.getRecord(POST, 'a')).toBeNull()
+      expect(await r.listRecords(POST, { limit: 10 })).toEqual([])
+      expect(await r.listCollections()).toEqual([])
+      expect(await r.countRecords()).toBe(0)
+    })
+  })
+
+  it('pages records stably by rkey, both directions, while records are added', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const rec = block({ r: 1 })
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(rec), rev(1))
+      for (let i = 0; i < 9; i++)
+        await tx.putRecord({ collection: 'app.test.like', rkey: `k${i}`, cid: rec.cid, repoRev: rev(1) })
+    })
+    const list = (opts: { limit: number; cursor?: string; reverse?: boolean }) =>
+      storage.repo.read(did, async (r) => (await r.listRecords('app.test.like', opts)).map((x) => x.rkey))
+    expect(await list({ limit: 4 })).toEqual(['k8', 'k7', 'k6', 'k5'])
+    // A record added before the cursor (newer rkey) and one after it: no duplicate, no skip.
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putRecord({ collection: 'app.test.like', rkey: 'k9', cid: rec.cid, repoRev: rev(2) })
+      await tx.putRecord({ collection: 'app.test.like', rkey: 'k45', cid: rec.cid, repoRev: rev(2) })
+    })
+    expect(await list({ limit: 10, cursor: 'k5' })).toEqual(['k45', 'k4', 'k3', 'k2', 'k1', 'k0'])
+    expect(await list({ limit: 3, reverse: true })).toEqual(['k0', 'k1', 'k2'])
+    expect(await list({ limit: 3, reverse: true, cursor: 'k2' })).toEqual(['k3', 'k4', 'k45'])
+    expect(await list({ limit: 10, reverse: true, cursor: 'k8' })).toEqual(['k9'])
+    expect(await list({ limit: 10, cursor: 'k0' })).toEqual([])
+    expect(await storage.repo.read(did, (r) => r.countRecords())).toBe(11)
+  })
+
+  it('stores blocks idempotently, reports missing ones and deletes on request', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const a = block({ a: 1 })
+    const b = block({ b: 1 })
+    const absent = block({ absent: true })
+    await storage.repo.transact(did, (tx) => tx.putBlocks(blocksOf(a, b), rev(1)))
+    await storage.repo.transact(did, (tx) => tx.putBlocks(blocksOf(a), rev(2))) // already there: kept
+    await storage.repo.read(did, async (r) => {
+      const { blocks, missing } = await r.getBlocks([a.cid, absent.cid, b.cid])
+      expect(blocks.size).toBe(2)
+      expect(blocks.get(b.cid)).toEqual(b.bytes)
+      expect(missing.map(String)).toEqual([absent.cid.toString()])
+      expect(await r.getBlocks([])).toMatchObject({ missing: [] })
+    })
+    await storage.repo.transact(did, (tx) => tx.deleteBlocks([a.cid]))
+    const after = await storage.repo.read(did, (r) => r.getBlocks([a.cid, b.cid]))
+    expect(after.missing.map(String)).toEqual([a.cid.toString()])
+    // Blocks are per repo: another DID does not see them.
+    expect((await storage.repo.read(uniqueDid(), (r) => r.getBlocks([b.cid]))).missing).toHaveLength(1)
+  })
+
+  it('refuses writes through a reader', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const a = block({ ro: 1 })
+    await expect(storage.repo.read(did, (r) => r.putBlocks(blocksOf(a)))).rejects.toThrow()
+    expect((await storage.repo.read(did, (r) => r.getBlocks([a.cid]))).missing).toHaveLength(1)
+  })
+
+  it('exports the blocks written after a rev, in pages when supported', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const written: Array<ReturnType<typeof block>[]> = [[], [], []]
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < 5; i++) written[c]!.push(block({ c, i }))
+      await storage.repo.transact(did, (tx) => tx.putBlocks(blocksOf(...written[c]!), rev(c + 1)))
+    }
+    const keys = (m: BlockMap) => m.cids().map(String).sort()
+    const expected = [...written[1]!, ...written[2]!].map((b) => b.cid.toString()).sort()
+    expect(keys(await storage.repo.read(did, (r) => r.blocksSince(rev(1))))).toEqual(expected)
+    const pages = await storage.repo.read(did, async (r) => {
+      const out: string[][] = []
+      for await (const page of exportRepoBlocks(r, { since: rev(1), pageSize: 3 })) out.push(keys(page))
+      return out
+    })
+    expect(pages.flat().sort()).toEqual(expected)
+    const paged = await storage.repo.read(did, async (r) => r.exportBlocks !== undefined)
+    if (paged) expect(pages.every((p) => p.length <= 3)).toBe(true)
+    const everything = await storage.repo.read(did, async (r) => {
+      const out: string[] = []
+      for await (const page of exportRepoBlocks(r, { pageSize: 4 })) out.push(...keys(page))
+      return out.sort()
+    })
+    expect(everything).toEqual(
+      written
+        .flat()
+        .map((b) => b.cid.toString())
+        .sort(),
+    )
+  })
+
+  it('destroys one repo entirely and leaves others alone', async () => {
+    const { storage } = ctx
+    const [gone, kept] = [uniqueDid(), uniqueDid()]
+    const rec = block({ destroy: 1 })
+    for (const did of [gone, kept]) {
+      await storage.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(rec), rev(1))
+        await tx.putRecord({ collection: POST, rkey: 'a', cid: rec.cid, repoRev: rev(1) })
+        await tx.updateRoot(rec.cid, rev(1))
+      })
+    }
+    await storage.repo.destroy(gone)
+    await storage.repo.read(gone, async (r) => {
+      expect(await r.getRoot()).toBeNull()
+      expect(await r.countRecords()).toBe(0)
+      expect((await r.getBlocks([rec.cid])).missing).toHaveLength(1)
+    })
+    await storage.repo.read(kept, async (r) => {
+      expect((await r.getRoot())?.rev).toBe(rev(1))
+      expect(await r.countRecords()).toBe(1)
+      expect((await r.getBlocks([rec.cid])).missing).toHaveLength(0)
+    })
+  })
+}
