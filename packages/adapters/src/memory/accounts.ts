@@ -76,6 +76,7 @@ export class MemoryAccountStore implements AccountStore {
     this.#byDid.delete(did)
     this.#appPasswords.delete(did)
     for (const [id, row] of this.#refresh) if (row.did === did) this.#refresh.delete(id)
+    for (const [key, row] of this.#emailTokens) if (row.did === did) this.#emailTokens.delete(key)
   }
 
   async createRefreshToken(row: RefreshTokenRow) {

@@ -70,6 +70,12 @@ export class MemoryBlobMetaStore implements BlobMetaStore {
     for (const cid of cids) this.#blobs.delete(this.#key(did, cid))
   }
 
+  async unreferenced(cids: CID[]) {
+    const held = new Set<string>()
+    for (const row of this.#blobs.values()) held.add(row.cid.toString())
+    return cids.filter((cid) => !held.has(cid.toString()))
+  }
+
   async setTakedown(did: string, cid: CID, takedown: boolean) {
     const row = this.#blobs.get(this.#key(did, cid))
     if (row) row.takedown = takedown

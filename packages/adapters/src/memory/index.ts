@@ -16,6 +16,10 @@ class MemoryRateLimits implements RateLimitStore {
 
   async hit(key: string, windowMs: number) {
     const now = Date.now()
+    // Forget ended windows now and then, so one-off keys (IPs) do not accumulate forever.
+    if (this.#windows.size > 10_000) {
+      for (const [k, w] of this.#windows) if (w.resetAt.getTime() <= now) this.#windows.delete(k)
+    }
     let w = this.#windows.get(key)
     if (!w || w.resetAt.getTime() <= now) {
       w = { count: 0, resetAt: new Date(now + windowMs) }

@@ -42,6 +42,20 @@ export function blobMetaSuite(ctx: SuiteContext): void {
     expect(await blobs.get(did, cid)).toBeNull()
   })
 
+  it('tells which CIDs no account holds anymore (byte GC), when supported', async () => {
+    const { blobs } = ctx.storage
+    if (!blobs.unreferenced) return
+    const [a, b] = [uniqueDid(), uniqueDid()]
+    const [shared, solo, temp] = ['shared', 'solo', 'temp'].map((s) => blobCid(`gc-${s}-${a}`))
+    for (const did of [a, b])
+      await blobs.track({ did, cid: shared!, mimeType: 'image/png', size: 1, tempKey: null })
+    await blobs.track({ did: a, cid: solo!, mimeType: 'image/png', size: 1, tempKey: null })
+    await blobs.track({ did: b, cid: temp!, mimeType: 'image/png', size: 1, tempKey: 'upload' })
+    await blobs.delete(a, [shared!, solo!])
+    const gone = await blobs.unreferenced([shared!, solo!, temp!])
+    expect(gone.map(String)).toEqual([solo!.toString()]) // b still holds shared; a temp upload counts
+  })
+
   it('lists referenced blobs the account lacks (listMissingBlobs)', async () => {
     const { blobs } = ctx.storage
     const did = uniqueDid()

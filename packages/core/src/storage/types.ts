@@ -229,6 +229,12 @@ export interface BlobMetaStore {
   /** Temporary blobs older than `before`, for garbage collection. */
   listStaleTemp(before: Date, limit: number): Promise<BlobRow[]>
   delete(did: string, cids: CID[]): Promise<void>
+  /**
+   * Optional, for garbage collection of bytes (which a {@link BlobStore} keeps once per CID, shared by
+   * accounts): the given CIDs that no account has a row for, temporary or permanent. Delete bytes only
+   * for those, after {@link delete}.
+   */
+  unreferenced?(cids: CID[]): Promise<CID[]>
   setTakedown(did: string, cid: CID, takedown: boolean): Promise<void>
 }
 
