@@ -8,6 +8,7 @@ import {
 import { MemoryAccountStore } from './accounts.js'
 import { MemoryBlobMetaStore } from './blobs.js'
 import { MemoryIndexerStore } from './indexer.js'
+import { MemoryInviteCodeStore } from './invites.js'
 import { MemoryRepoStore } from './repo.js'
 import { MemorySequencer } from './sequencer.js'
 
@@ -46,6 +47,7 @@ export function memoryAdapter(): StorageAdapter {
     plc: new MemoryPlcStore(),
     identityCache: new MemoryIdentityCache(),
     indexer: new MemoryIndexerStore(),
+    inviteCodes: new MemoryInviteCodeStore(),
     async check() {},
     async close() {},
   }

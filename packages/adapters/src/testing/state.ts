@@ -32,7 +32,7 @@ const plcOp = (n: number, prev: string | null) =>
     sig: `sig${n}`,
   }) as unknown as AnyPlcOperation
 
-/** Rate limits, and the optional OAuth, PLC, identity-cache and indexer parts when the adapter has them. */
+/** Rate limits, and the optional OAuth, PLC, identity-cache, indexer and invite parts when present. */
 export function stateSuite(ctx: SuiteContext): void {
   it('counts rate-limit hits atomically, per key, in fixed windows', async () => {
     const { rateLimits } = ctx.storage
@@ -225,5 +225,28 @@ export function stateSuite(ctx: SuiteContext): void {
       'r1',
       'r0',
     ])
+  })
+
+  it('invite codes: uses are counted atomically; disabled codes refuse', async () => {
+    const invites = ctx.storage.inviteCodes
+    if (!invites) return
+    const owner = uniqueDid()
+    const [two, off] = [`two-${owner}`, `off-${owner}`]
+    await invites.create([
+      { code: two, availableUses: 2, forAccount: owner, createdBy: 'admin' },
+      { code: off, availableUses: 5, forAccount: owner, createdBy: 'admin' },
+    ])
+    const wins = await times(6, () => invites.use(two, uniqueDid()))
+    expect(wins.filter(Boolean)).toHaveLength(2)
+    const row = await invites.get(two)
+    expect(row).toMatchObject({ code: two, availableUses: 2, disabled: false, forAccount: owner })
+    expect(row?.uses).toHaveLength(2)
+    expect(row?.uses[0]?.usedAt).toBeInstanceOf(Date)
+    expect(await invites.use(`unknown-${owner}`, owner)).toBe(false)
+    await invites.disable({ accounts: [owner] })
+    expect(await invites.use(off, uniqueDid())).toBe(false)
+    expect((await invites.listForAccount(owner)).map((r) => r.code).sort()).toEqual([off, two].sort())
+    expect((await invites.listForAccount(owner)).every((r) => r.disabled)).toBe(true)
+    expect(await invites.get(`unknown-${owner}`)).toBeNull()
   })
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { StorageCapabilityError } from './errors.js'
-import type { IndexerStore, StorageAdapter } from './types.js'
+import type { IndexerStore, InviteCodeStore, StorageAdapter } from './types.js'
 
 export * from './errors.js'
 export { exportRepoBlocks } from './export.js'
@@ -38,4 +38,9 @@ export function asIdentityCache(storage: StorageAdapter): NonNullable<StorageAda
 /** The adapter's AppView indexer store, or a clear error when the adapter has none. */
 export function asIndexerStore(storage: StorageAdapter): IndexerStore {
   return need(storage.indexer, storage, 'indexer store')
+}
+
+/** The adapter's invite code store, or a clear error when the adapter has none. */
+export function asInviteCodeStore(storage: StorageAdapter): InviteCodeStore {
+  return need(storage.inviteCodes, storage, 'invite code store')
 }

@@ -199,6 +199,36 @@ export interface AccountStore {
   consumeEmailToken(purpose: string, token: string): Promise<string | null>
 }
 
+/** An invite code and its uses. */
+export interface InviteCodeRow {
+  code: string
+  /** How many accounts may sign up with it. */
+  availableUses: number
+  disabled: boolean
+  /** Account the code was issued to (`admin` for codes minted by the operator). */
+  forAccount: string
+  createdBy: string
+  createdAt: Date
+  uses: Array<{ usedBy: string; usedAt: Date }>
+}
+
+/** Invite codes (`com.atproto.server.createInviteCode(s)`, createAccount with `inviteCode`). */
+export interface InviteCodeStore {
+  create(
+    codes: Array<{ code: string; availableUses: number; forAccount: string; createdBy: string }>,
+  ): Promise<void>
+  get(code: string): Promise<InviteCodeRow | null>
+  /**
+   * **Atomic.** Record one use of `code` by `usedBy`; false when the code is unknown, disabled or has no
+   * use left (exactly `availableUses` concurrent callers win).
+   */
+  use(code: string, usedBy: string): Promise<boolean>
+  /** Codes issued to an account, newest first. */
+  listForAccount(did: string): Promise<InviteCodeRow[]>
+  /** Disable the given codes and every code issued to the given accounts. */
+  disable(opts: { codes?: string[]; accounts?: string[] }): Promise<void>
+}
+
 /** Metadata of a blob; bytes live in a {@link BlobStore}. */
 export interface BlobRow {
   did: string
@@ -321,6 +351,7 @@ export interface StorageAdapter {
   readonly plc?: PlcStore
   readonly identityCache?: IdentityCache
   readonly indexer?: IndexerStore
+  readonly inviteCodes?: InviteCodeStore
   /**
    * Verify at start-up that the database is reachable and migrated; throws {@link StorageUnavailableError}
    * or {@link StorageNotMigratedError} naming the problem and the command that fixes it.
