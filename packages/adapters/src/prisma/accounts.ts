@@ -2,6 +2,7 @@ import {
   type AccountRow,
   type AccountStore,
   type AppPasswordRow,
+  HandleTakenError,
   type RefreshTokenRow,
   UniqueConstraintError,
 } from '@next-atproto/core'
@@ -19,14 +20,22 @@ const toAccount = (r: any): AccountRow => ({
   deactivatedAt: r.deactivatedAt,
 })
 
-/** Map a unique-constraint violation to the storage error naming the field. */
-async function unique<T>(fields: string[], run: () => Promise<T>): Promise<T> {
+/**
+ * Map a unique-constraint violation to the storage error naming the field ({@link HandleTakenError}
+ * for the handle, which the services turn into the XRPC HandleNotAvailable error).
+ */
+async function unique<T>(fields: string[], run: () => Promise<T>, handle?: string): Promise<T> {
   try {
     return await run()
   } catch (err) {
     if (prismaCode(err) !== 'P2002') throw err
-    const target = JSON.stringify((err as { meta?: unknown }).meta ?? '') + String((err as Error).message)
-    throw new UniqueConstraintError(fields.find((f) => target.includes(f)) ?? fields[0]!)
+    // The driver's constraint (fields or index name) is in `meta`; the message also quotes the calling
+    // code (which names every field), so it must not be searched.
+    const target = JSON.stringify((err as { meta?: unknown }).meta ?? '')
+    const field = fields.find((f) => target.includes(f)) ?? fields[0]!
+    throw field === 'handle' && handle !== undefined
+      ? new HandleTakenError(handle)
+      : new UniqueConstraintError(field)
   }
 }
 
@@ -37,7 +46,7 @@ export class PrismaAccountStore implements AccountStore {
   async create(row: Omit<AccountRow, 'createdAt' | 'deactivatedAt' | 'emailConfirmedAt'>) {
     if (await this.db.atprotoAccount.findUnique({ where: { did: row.did } }))
       throw new UniqueConstraintError('did')
-    await unique(['handle', 'email', 'did'], () => this.db.atprotoAccount.create({ data: row }))
+    await unique(['handle', 'email', 'did'], () => this.db.atprotoAccount.create({ data: row }), row.handle)
   }
 
   async getByDid(did: string) {
@@ -65,7 +74,11 @@ export class PrismaAccountStore implements AccountStore {
   }
 
   async updateHandle(did: string, handle: string) {
-    await unique(['handle'], () => this.db.atprotoAccount.updateMany({ where: { did }, data: { handle } }))
+    await unique(
+      ['handle'],
+      () => this.db.atprotoAccount.updateMany({ where: { did }, data: { handle } }),
+      handle,
+    )
   }
 
   async updateEmail(did: string, email: string | null) {

@@ -41,7 +41,7 @@ export interface PrismaTx {
 export interface PrismaClientLike extends PrismaTx {
   $transaction<T>(
     fn: (tx: PrismaTx) => Promise<T>,
-    options?: { maxWait?: number; timeout?: number },
+    options?: { maxWait?: number; timeout?: number; isolationLevel?: string },
   ): Promise<T>
   $disconnect(): Promise<void>
 }

@@ -7,6 +7,7 @@ import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
 import { PrismaSequencer } from './sequencer.js'
+import { withTransactionDiscipline } from './serialize.js'
 import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 export type { PrismaClientLike, PrismaProvider } from './client.js'
@@ -36,13 +37,13 @@ export interface PrismaStorageAdapter extends StorageAdapter {
  * generated from a schema that includes the atproto fragment (`npx next-atproto-prisma sync`).
  */
 export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): PrismaStorageAdapter {
-  const db = client as PrismaClientLike
-  if (!db || typeof db !== 'object' || !('atprotoAccount' in db)) {
+  if (!client || typeof client !== 'object' || !('atprotoAccount' in client)) {
     throw new TypeError(
       'prismaAdapter: this PrismaClient has no atproto models; add them with `npx next-atproto-prisma sync` and regenerate the client',
     )
   }
   const { provider } = options
+  const db = withTransactionDiscipline(client as PrismaClientLike, provider)
   const sequencer = new PrismaSequencer(db, provider)
   return {
     id: `prisma:${provider}`,

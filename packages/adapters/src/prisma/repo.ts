@@ -92,6 +92,28 @@ function reader(db: PrismaTx, did: string): RepoReader {
   }
 }
 
+/**
+ * Serialize writers of one repo across processes, until the transaction ends. PostgreSQL: an advisory
+ * transaction lock on (namespace, hashtext(did)) (a hash collision only serializes two repos). MySQL: an
+ * upsert of the DID's lock row, which creates and exclusively locks it in one statement (see
+ * prisma/repo.prisma). SQLite: nothing more, its transactions take the single writer lock up front
+ * (serialize.ts).
+ */
+async function lockRepo(db: PrismaTx, provider: PrismaProvider, did: string): Promise<void> {
+  // $executeRaw: pg_advisory_xact_lock returns `void`, which the query path cannot deserialize.
+  if (provider === 'postgresql')
+    await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${REPO_LOCK_NS}, hashtext($1))`, did)
+  else if (provider === 'mysql') {
+    await db.$executeRawUnsafe(
+      'INSERT INTO atproto_repo_lock (did) VALUES (?) ON DUPLICATE KEY UPDATE did = did',
+      did,
+    )
+  }
+}
+
+/** Namespace (first key) of the per-repo advisory locks; the firehose lock uses a one-key lock. */
+const REPO_LOCK_NS = 7_262_027
+
 /** Repositories over Prisma: one interactive transaction per commit, writes serialized per DID. */
 export class PrismaRepoStore implements RepoStore {
   readonly #lock = new KeyedLock()
@@ -103,6 +125,12 @@ export class PrismaRepoStore implements RepoStore {
   ) {}
 
   read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T> {
+    // SQLite: Prisma's better-sqlite3 adapter has ONE connection, and a query outside a transaction
+    // runs on it even while a write transaction is open there, so it would see that commit half done.
+    // Reading inside a transaction queues behind the writer (serialize.ts) and sees whole commits.
+    if (this.provider === 'sqlite') {
+      return this.client.$transaction((db) => fn(reader(db, did)), { maxWait: 30_000, timeout: 60_000 })
+    }
     return fn(reader(this.client, did))
   }
 
@@ -114,12 +142,7 @@ export class PrismaRepoStore implements RepoStore {
       let sequenced = false
       const result = await this.client.$transaction(
         async (db) => {
-          // $executeRaw: the function returns `void`, which the query path cannot deserialize.
-          if (provider === 'postgresql')
-            await db.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtext($1))', did)
-          else if (provider === 'mysql') {
-            await db.$queryRawUnsafe('SELECT did FROM atproto_repo_root WHERE did = ? FOR UPDATE', did)
-          }
+          await lockRepo(db, provider, did)
           const pending: SeqInsert[] = []
           const tx: RepoTransactor = {
             ...reader(db, did),
@@ -177,6 +200,7 @@ export class PrismaRepoStore implements RepoStore {
   async destroy(did: string): Promise<void> {
     await this.#lock.run(did, () =>
       this.client.$transaction(async (db) => {
+        await lockRepo(db, this.provider, did)
         await db.atprotoRepoBlock.deleteMany({ where: { did } })
         await db.atprotoRecord.deleteMany({ where: { did } })
         await db.atprotoRepoRoot.deleteMany({ where: { did } })
