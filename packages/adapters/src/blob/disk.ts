@@ -30,8 +30,11 @@ export interface DiskBlobStoreOptions {
 
 /** CIDv1 prefix for raw + sha2-256 (all single-byte varints): version, codec, hash code, length. */
 const RAW_SHA256_PREFIX = [0x01, RAW, 0x12, 0x20] as const
-/** Temp keys are ours (random UUIDs); anything else could be a path traversal attempt. */
-const TEMP_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+/**
+ * Temp keys are ours, `<random uuid>.<cid>` (anything else could be a path traversal attempt). The CID
+ * in the key lets makePermanent refuse a mismatched CID without re-hashing the file.
+ */
+const TEMP_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.b[a-z2-7]+$/
 
 const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'
 
@@ -61,8 +64,9 @@ export class DiskBlobStore implements BlobStore {
 
   async putTemp(body: ReadableStream<Uint8Array>, opts: { maxSize?: number } = {}): Promise<TempBlob> {
     await mkdir(this.#tmp, { recursive: true })
-    const key = randomUUID()
-    const path = join(this.#tmp, key)
+    // Written as `<uuid>.part`, renamed to its key once complete: a crash leaves only `.part` files.
+    const id = randomUUID()
+    const path = join(this.#tmp, `${id}.part`)
     const hash = createHash('sha256')
     const head: Uint8Array[] = []
     let size = 0
@@ -89,15 +93,17 @@ export class DiskBlobStore implements BlobStore {
     }
     const digest = hash.digest()
     const cid = CID.decode(Uint8Array.of(...RAW_SHA256_PREFIX, ...digest))
+    const key = `${id}.${cid.toString()}`
+    await rename(path, join(this.#tmp, key))
     return { key, size, cid, mimeType: sniffMimeType(Buffer.concat(head).subarray(0, 16)) }
   }
 
-  /**
-   * Rename the temp file into place. The CID must be the one `putTemp` returned for `key`: the store
-   * trusts it rather than re-hashing the file.
-   */
+  /** Rename the temp file into place; `cid` must be the one `putTemp` returned for `key`. */
   async makePermanent(key: string, cid: CID): Promise<void> {
     const temp = this.#tempPath(key)
+    if (temp && !key.endsWith(`.${cid.toString()}`)) {
+      throw new BlobNotFoundError(`temporary blob ${key} does not hold ${cid}`)
+    }
     const target = this.#path(cid)
     if (await exists(target)) {
       // Same bytes uploaded twice: keep the existing file, drop the new copy.

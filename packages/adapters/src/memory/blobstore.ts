@@ -13,7 +13,7 @@ export { BlobTooLargeError }
 
 /** Blob bytes in memory (tests, demos): one process, lost on restart. */
 export class MemoryBlobStore implements BlobStore {
-  readonly #temp = new Map<string, { bytes: Uint8Array; createdAt: number }>()
+  readonly #temp = new Map<string, { bytes: Uint8Array; cid: CID; createdAt: number }>()
   readonly #permanent = new Map<string, Uint8Array>()
 
   async putTemp(body: ReadableStream<Uint8Array>, opts: { maxSize?: number } = {}): Promise<TempBlob> {
@@ -34,12 +34,15 @@ export class MemoryBlobStore implements BlobStore {
     }
     const bytes = Buffer.concat(chunks)
     const key = randomUUID()
-    this.#temp.set(key, { bytes, createdAt: Date.now() })
-    return { key, size, cid: cidForRaw(bytes), mimeType: sniffMimeType(bytes.subarray(0, 16)) }
+    const cid = cidForRaw(bytes)
+    this.#temp.set(key, { bytes, cid, createdAt: Date.now() })
+    return { key, size, cid, mimeType: sniffMimeType(bytes.subarray(0, 16)) }
   }
 
   async makePermanent(key: string, cid: CID): Promise<void> {
     const temp = this.#temp.get(key)
+    if (temp && !temp.cid.equals(cid))
+      throw new BlobNotFoundError(`temporary blob ${key} does not hold ${cid}`)
     this.#temp.delete(key)
     if (this.#permanent.has(cid.toString())) return
     if (!temp) throw new BlobNotFoundError(`no temporary blob ${key} for ${cid}`)

@@ -150,6 +150,11 @@ export function runBlobStoreConformance(options: BlobStoreConformanceOptions): v
         name: 'BlobNotFoundError',
       })
       expect(await store.hasTemp('../../etc/passwd')).toBe(false)
+      // A real temp key with someone else's CID is refused and the upload stays temporary.
+      const up = await store.putTemp(streamOf(randomBytes(64)))
+      await expect(store.makePermanent(up.key, cid)).rejects.toMatchObject({ name: 'BlobNotFoundError' })
+      expect(await store.get(cid)).toBeNull()
+      expect(await store.hasTemp(up.key)).toBe(true)
     })
 
     it('deletes permanent blobs and temporary uploads', async () => {
