@@ -81,7 +81,9 @@ export interface RepoStore {
   read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T>
   /**
    * **Atomic.** Run `fn` in one transaction; writes of one DID are serialized (across processes for
-   * database adapters), so `fn` always sees the latest root. A throw rolls everything back.
+   * database adapters), so `fn` always sees the latest root. A throw rolls everything back. Do not
+   * call `transact` for the same DID inside `fn`: it would wait for itself. Adapters that give up on a
+   * lock throw {@link ConcurrentWriteError} (nothing written; retry the whole unit of work).
    */
   transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T>
   /** Remove every block, record and the root of a repo (serialized with `transact` on the DID). */
