@@ -125,13 +125,17 @@ export class PrismaRepoStore implements RepoStore {
   ) {}
 
   read<T>(did: string, fn: (reader: RepoReader) => Promise<T>): Promise<T> {
-    // SQLite: Prisma's better-sqlite3 adapter has ONE connection, and a query outside a transaction
-    // runs on it even while a write transaction is open there, so it would see that commit half done.
-    // Reading inside a transaction queues behind the writer (serialize.ts) and sees whole commits.
-    if (this.provider === 'sqlite') {
-      return this.client.$transaction((db) => fn(reader(db, did)), { maxWait: 30_000, timeout: 60_000 })
-    }
-    return fn(reader(this.client, did))
+    // A reader reads several rows (root, then records or blocks) and must see whole commits only, so
+    // it runs in a transaction. PostgreSQL/MySQL: REPEATABLE READ gives one snapshot for all of its
+    // statements, without blocking writers. SQLite: Prisma's better-sqlite3 adapter has ONE connection,
+    // and a query outside a transaction would run on it inside a writer's open transaction and see that
+    // commit half done; a transaction queues behind the writer instead (serialize.ts).
+    const isolation = this.provider === 'sqlite' ? {} : { isolationLevel: 'RepeatableRead' }
+    return this.client.$transaction((db) => fn(reader(db, did)), {
+      maxWait: 30_000,
+      timeout: 60_000,
+      ...isolation,
+    })
   }
 
   transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T> {
