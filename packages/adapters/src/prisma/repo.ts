@@ -89,6 +89,42 @@ function reader(db: PrismaTx, did: string): RepoReader {
       for (const r of rows) out.set(CID.parse(r.cid), new Uint8Array(r.bytes))
       return out
     },
+    async exportBlocks({ since, after, limit }) {
+      // Pages ordered by (rev, CID), compared in SQL so the database's own ordering decides. Blocks
+      // stored without a rev come first (position rev '') and only in full exports. Cursor: "<rev> <cid>".
+      const split = after === undefined ? null : after.indexOf(' ')
+      const afterRev = after === undefined ? undefined : after.slice(0, split!)
+      const afterCid = after === undefined ? undefined : after.slice(split! + 1)
+      const select = { cid: true, bytes: true, rev: true }
+      const rows: Array<{ cid: string; bytes: Uint8Array; rev: string | null }> = []
+      if (since === undefined && (afterRev === undefined || afterRev === '')) {
+        rows.push(
+          ...(await db.atprotoRepoBlock.findMany({
+            where: { did, rev: null, ...(afterCid === undefined ? {} : { cid: { gt: afterCid } }) },
+            orderBy: { cid: 'asc' },
+            take: limit + 1,
+            select,
+          })),
+        )
+      }
+      if (rows.length <= limit) {
+        const and: object[] = [{ rev: since === undefined ? { not: null } : { gt: since } }]
+        if (afterRev) and.push({ OR: [{ rev: { gt: afterRev } }, { rev: afterRev, cid: { gt: afterCid } }] })
+        rows.push(
+          ...(await db.atprotoRepoBlock.findMany({
+            where: { did, AND: and },
+            orderBy: [{ rev: 'asc' }, { cid: 'asc' }],
+            take: limit + 1 - rows.length,
+            select,
+          })),
+        )
+      }
+      const page = rows.slice(0, limit)
+      const blocks = new BlockMap()
+      for (const r of page) blocks.set(CID.parse(r.cid), new Uint8Array(r.bytes))
+      const last = page.at(-1)
+      return { blocks, cursor: rows.length > limit && last ? `${last.rev ?? ''} ${last.cid}` : null }
+    },
   }
 }
 
