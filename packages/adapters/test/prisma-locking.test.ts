@@ -6,10 +6,13 @@
  * - first commits of many new repos at once all succeed (no deadlocks on locks of rows that do not exist);
  * - the firehose has no gaps and follows commit order.
  */
+
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BlockMap, CID, cidForBytes, encodeCbor, type StorageAdapter } from '@next-atproto/core'
+import { promisify } from 'node:util'
+import { CID, decodeCbor, type StorageAdapter } from '@next-atproto/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { prismaAdapter } from '../src/prisma/index.js'
 import { mysqlClient, postgresClient, sqliteClient } from './clients.js'
@@ -20,20 +23,9 @@ import {
   postgresAvailable,
   type TestDatabase,
 } from './databases.js'
+import { chainCommit } from './fixtures/chain-commit.js'
 
-/** One commit: read the root, write a block pointing at it, move the root, sequence an event. */
-async function commit(storage: StorageAdapter, did: string, writer: string): Promise<void> {
-  await storage.repo.transact(did, async (tx) => {
-    const root = await tx.getRoot()
-    const n = root ? Number(root.rev.slice(1)) + 1 : 1
-    const bytes = encodeCbor({ prev: root ? root.cid.toString() : null, n, writer })
-    const cid = cidForBytes(bytes)
-    const rev = `r${String(n).padStart(6, '0')}`
-    await tx.putBlocks(new BlockMap().set(cid, bytes), rev)
-    await tx.updateRoot(cid, rev)
-    await tx.sequence([{ did, type: 'commit', body: bytes }])
-  })
-}
+const commit = chainCommit
 
 function lockingSuite(
   name: string,
@@ -66,7 +58,6 @@ function lockingSuite(
       let seen = 0
       while (cid) {
         const { blocks } = await a.repo.read(did, (r) => r.getBlocks([cid!]))
-        const { decodeCbor } = await import('@next-atproto/core')
         const node = decodeCbor(blocks.get(cid)!) as { prev: string | null }
         cid = node.prev ? CID.parse(node.prev) : null
         seen++
@@ -91,7 +82,6 @@ function lockingSuite(
       expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i))
       // Within one repo, events follow the root chain.
       const same = rows.filter((r) => r.did === 'did:plc:lockingsameDID000000000')
-      const { decodeCbor } = await import('@next-atproto/core')
       expect(same.map((r) => (decodeCbor(r.body) as { n: number }).n)).toEqual(same.map((_, i) => i + 1))
     })
   })
@@ -138,3 +128,43 @@ if (await postgresAvailable())
   serverSuite('prisma postgresql: two clients', createPostgresDatabase, postgresClient, 'postgresql')
 if (await mysqlAvailable())
   serverSuite('prisma mysql: two clients', createMysqlDatabase, mysqlClient, 'mysql')
+
+describe('prisma sqlite: two processes on one file', () => {
+  it('serializes commits of one repo across processes (write-first transactions wait, no SQLITE_BUSY)', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'atproto-xproc-'))
+    const url = `file:${join(tmp, 'x.db')}`
+    const did = 'did:plc:crossprocess000000000000'
+    const storage = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    try {
+      await storage.migrate()
+      const per = 20
+      let childDone = false
+      const child = promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures/sqlite-writer.ts'), url, did, String(per)],
+        { cwd: join(import.meta.dirname, '..') },
+      ).finally(() => {
+        childDone = true
+      })
+      // The parent keeps committing for as long as the child runs, so the two really contend.
+      let mine = 0
+      while (!childDone && mine < 2000) {
+        await commit(storage, did, 'parent')
+        mine++
+      }
+      await child
+      const total = mine + per
+      const root = await storage.repo.read(did, (r) => r.getRoot())
+      expect(root?.rev).toBe(`r${String(total).padStart(6, '0')}`)
+      const events = await storage.sequencer.range({ limit: 5000 })
+      const bodies = events.map((e) => decodeCbor(e.body) as { n: number; writer: string })
+      expect(bodies.map((b) => b.n)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
+      // Interleaved: some child commit landed between two parent commits.
+      const writers = bodies.map((b) => b.writer).join(',')
+      expect(writers).toMatch(/parent,child.*parent/)
+    } finally {
+      await storage.close()
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
