@@ -79,7 +79,9 @@ function decodeScalar(name: string, schema: ParamScalarSchema, raw: string): str
 export function decodeParams(schema: ParamsSchema, search: URLSearchParams): Record<string, unknown> {
   const out: Record<string, unknown> = Object.create(null)
   for (const [name, prop] of Object.entries(schema.properties)) {
-    const values = search.getAll(name)
+    // An empty value of a non-string param is an absent one: the reference clients send `cursor=` for
+    // an undefined cursor (@atproto/xrpc-server's subscription client does).
+    const values = search.getAll(name).filter((v) => v !== '' || prop.type === 'string')
     if (prop.type === 'array') {
       if (values.length === 0) continue
       if (prop.minLength !== undefined && values.length < prop.minLength)
