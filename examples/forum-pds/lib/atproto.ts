@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { MemoryBlobStore, prismaAdapter } from '@next-atproto/adapters'
+import { DiskBlobStore, prismaAdapter } from '@next-atproto/adapters'
 import { AccountSigningKey, type Atproto, createAtproto, pds, plcService } from '@next-atproto/core'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../prisma/generated/client'
@@ -51,7 +51,7 @@ export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
       plcService({ store: storage.plc! }),
       pds({
         storage,
-        blobstore: new MemoryBlobStore(),
+        blobstore: new DiskBlobStore({ location: `${dataDir}/blobs` }),
         jwtSecret: process.env.JWT_SECRET ?? secrets.jwtSecret,
         handleDomains: ['.test'],
         plcUrl,
