@@ -148,7 +148,12 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
           throw new InvalidRequestError(`Input/writes/${i} must be an object`)
         const type = w.$type
         if (type === 'com.atproto.repo.applyWrites#create') {
-          return prepareCreate(ctx, { collection: w.collection, rkey: w.rkey, record: w.value, validate: body.validate })
+          return prepareCreate(ctx, {
+            collection: w.collection,
+            rkey: w.rkey,
+            record: w.value,
+            validate: body.validate,
+          })
         }
         const collection = ensureCollection(w.collection)
         const rkey = ensureRkey(w.rkey)
