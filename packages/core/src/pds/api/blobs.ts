@@ -7,8 +7,7 @@ import { InvalidRequestError, PayloadTooLargeError } from '../../xrpc/xrpc-error
 import type { PdsVerifiers } from '../auth.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
-
-const json = (body: unknown) => ({ encoding: 'application/json', body })
+import { hostedAccount, json } from './util.js'
 
 /** Register the blob endpoints. */
 export function registerBlobMethods(xrpc: XrpcServer, ctx: PdsContext, auth: PdsVerifiers): void {
@@ -63,13 +62,7 @@ export function registerBlobMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       } catch {
         throw new InvalidRequestError('Invalid CID')
       }
-      const account = await ctx.storage.accounts.getByDid(did)
-      if (!account || account.status === 'deleted')
-        throw new InvalidRequestError(`Could not find repo for DID: ${did}`, 'RepoNotFound')
-      if (account.status === 'takendown')
-        throw new InvalidRequestError(`Repo has been takendown: ${did}`, 'RepoTakendown')
-      if (account.status === 'deactivated')
-        throw new InvalidRequestError(`Repo has been deactivated: ${did}`, 'RepoDeactivated')
+      await hostedAccount(ctx, did)
       const meta = await ctx.storage.blobs.get(did, cid)
       if (!meta || meta.tempKey !== null || meta.takedown)
         throw new InvalidRequestError('Blob not found', 'BlobNotFound')

@@ -18,16 +18,7 @@ import {
   resolveRepo,
 } from '../records.js'
 import { applyWrites, type PreparedWrite } from '../repo-writer.js'
-
-const json = (body: unknown) => ({ encoding: 'application/json', body })
-
-function bodyOf(input: { body: unknown } | undefined): Record<string, unknown> {
-  const body = input?.body
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidRequestError('Request body must be a JSON object')
-  }
-  return body as Record<string, unknown>
-}
+import { bodyOf, json } from './util.js'
 
 const commitMeta = (data: { cid: CID; rev: string }) => ({ cid: data.cid.toString(), rev: data.rev })
 

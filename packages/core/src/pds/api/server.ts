@@ -20,16 +20,7 @@ import type { PdsContext } from '../context.js'
 import { formatAccountEvent } from '../events.js'
 import { hashPassword } from '../password.js'
 import { toSeqInsert } from '../repo-writer.js'
-
-const json = (body: unknown) => ({ encoding: 'application/json', body })
-
-function bodyOf(input: { body: unknown } | undefined): Record<string, unknown> {
-  const body = input?.body
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidRequestError('Request body must be a JSON object')
-  }
-  return body as Record<string, unknown>
-}
+import { bodyOf, json } from './util.js'
 
 function str(body: Record<string, unknown>, key: string, required: true): string
 function str(body: Record<string, unknown>, key: string, required?: false): string | undefined

@@ -12,24 +12,13 @@ import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
+import { hostedAccount, json } from './util.js'
 
-const json = (body: unknown) => ({ encoding: 'application/json', body })
 const CAR = 'application/vnd.ipld.car'
 
 /** Register com.atproto.sync.* on the XRPC server. */
 export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
-  /** The account, which must exist and be served (takedowns and deactivations refuse). */
-  const hosted = async (did: unknown) => {
-    if (typeof did !== 'string') throw new InvalidRequestError('did must be a DID')
-    const account = await ctx.storage.accounts.getByDid(did)
-    if (!account || account.status === 'deleted')
-      throw new InvalidRequestError(`Could not find repo for DID: ${did}`, 'RepoNotFound')
-    if (account.status === 'takendown')
-      throw new InvalidRequestError(`Repo has been takendown: ${did}`, 'RepoTakendown')
-    if (account.status === 'deactivated')
-      throw new InvalidRequestError(`Repo has been deactivated: ${did}`, 'RepoDeactivated')
-    return account
-  }
+  const hosted = (did: unknown) => hostedAccount(ctx, did)
   const rootOf = async (did: string) => {
     const root = await ctx.storage.repo.read(did, (r) => r.getRoot())
     if (!root) throw new InvalidRequestError(`Could not find root for DID: ${did}`, 'RepoNotFound')
