@@ -3,18 +3,15 @@ import { CID } from '../data/cid.js'
 import { InvalidJsonDataError, jsonToIpld } from '../data/json.js'
 import { assertScope, type ScopePermissions } from '../oauth/scopes.js'
 import { nextRev } from '../repo/tid.js'
+import { isValidNsid, isValidRecordKey } from '../syntax/identifiers.js'
 import { ForbiddenError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 import type { PdsAuth } from './auth.js'
 import type { PdsContext } from './context.js'
 import type { PreparedWrite } from './repo-writer.js'
 
-const NSID_RE =
-  /^[a-zA-Z]([a-zA-Z0-9-]{0,62})?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,62})?)+(\.[a-zA-Z][a-zA-Z0-9]{0,62})$/
-const RKEY_RE = /^[a-zA-Z0-9._:~-]{1,512}$/
-
 /** Check a collection NSID (400 naming the field). */
 export function ensureCollection(collection: unknown): string {
-  if (typeof collection !== 'string' || collection.length > 317 || !NSID_RE.test(collection)) {
+  if (typeof collection !== 'string' || !isValidNsid(collection)) {
     throw new InvalidRequestError('Input/collection must be a valid NSID')
   }
   return collection
@@ -22,7 +19,7 @@ export function ensureCollection(collection: unknown): string {
 
 /** Check a record key (repository.md record-key rules). */
 export function ensureRkey(rkey: unknown): string {
-  if (typeof rkey !== 'string' || !RKEY_RE.test(rkey) || rkey === '.' || rkey === '..') {
+  if (typeof rkey !== 'string' || !isValidRecordKey(rkey)) {
     throw new InvalidRequestError('Input/rkey must be a valid record key')
   }
   return rkey
