@@ -23,28 +23,51 @@ function convertJson(value: unknown, depth: number): unknown {
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>
     const keys = Object.keys(obj)
-    if (keys.length === 1 && keys[0] === '$link') {
-      if (typeof obj.$link !== 'string') throw new InvalidJsonDataError('$link must be a string')
+    if ('$link' in obj) {
+      // A link is exactly {"$link": "<cid>"}.
+      if (keys.length !== 1 || typeof obj.$link !== 'string')
+        throw new InvalidJsonDataError('Invalid $link object')
       try {
         return CID.parse(obj.$link)
       } catch {
         throw new InvalidJsonDataError(`Invalid CID in $link: ${obj.$link}`)
       }
     }
-    if (keys.length === 1 && keys[0] === '$bytes') {
-      if (typeof obj.$bytes !== 'string' || !/^[A-Za-z0-9+/]*$/.test(obj.$bytes)) {
-        throw new InvalidJsonDataError('$bytes must be unpadded base64')
+    if ('$bytes' in obj) {
+      if (keys.length !== 1 || typeof obj.$bytes !== 'string' || !/^[A-Za-z0-9+/]*$/.test(obj.$bytes)) {
+        throw new InvalidJsonDataError('Invalid $bytes object (unpadded base64 string, no other fields)')
       }
       return new Uint8Array(Buffer.from(obj.$bytes, 'base64'))
+    }
+    if ('$type' in obj && (typeof obj.$type !== 'string' || obj.$type.length === 0)) {
+      throw new InvalidJsonDataError('$type must be a non-empty string')
     }
     const out: Record<string, unknown> = {}
     for (const k of keys) {
       const v = obj[k]
       if (v !== undefined) out[k] = convertJson(v, depth + 1)
     }
+    if (out.$type === 'blob') assertBlobRef(out)
     return out
   }
   throw new InvalidJsonDataError(`Unsupported JSON value: ${typeof value}`)
+}
+
+/** A blob ref (`$type: 'blob'`) must carry a CID `ref`, a `mimeType` and an integer `size`. */
+function assertBlobRef(blob: Record<string, unknown>): void {
+  if (!CID.asCID(blob.ref)) throw new InvalidJsonDataError('Blob ref must have a ref link')
+  if (typeof blob.mimeType !== 'string') throw new InvalidJsonDataError('Blob ref must have a mimeType')
+  if (typeof blob.size !== 'number' || !Number.isSafeInteger(blob.size) || blob.size < 0) {
+    throw new InvalidJsonDataError('Blob ref size must be a non-negative integer')
+  }
+}
+
+/** Convert a JSON document (a record, an XRPC body) whose top level must be an object. */
+export function jsonDocumentToIpld(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidJsonDataError('The top level must be an object')
+  }
+  return jsonToIpld(value) as Record<string, unknown>
 }
 
 /** Convert parsed atproto JSON into IPLD values (CIDs, bytes). @throws InvalidJsonDataError */
