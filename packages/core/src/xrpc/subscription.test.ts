@@ -175,7 +175,8 @@ describe('subscriptions over ws', () => {
       live.publish('#tick', { seq, payload })
       if (seq % 50 === 0) await new Promise((r) => setImmediate(r))
     }
-    await expect.poll(() => fastFrames.length, { timeout: 10_000 }).toBe(total)
+    // Generous: 32 MB to the fast client on a loaded 2-core CI machine; what matters is that it gets all.
+    await expect.poll(() => fastFrames.length, { timeout: 60_000 }).toBe(total)
     expect(fastFrames).toEqual(Array.from({ length: total }, (_, i) => i + 1))
     ;(slow as unknown as { _socket: { resume(): void } })._socket.resume()
     expect(await slowClosed).toBe(1008)
@@ -186,5 +187,5 @@ describe('subscriptions over ws', () => {
     })
     fast.close()
     await expect.poll(() => live.size).toBe(0)
-  })
+  }, 90_000)
 })
