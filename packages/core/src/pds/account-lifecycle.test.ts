@@ -15,9 +15,9 @@ const agentFor = () =>
   new AtpAgent({ service: publicUrl, fetch: (input, init) => app.fetch(new Request(input as string, init)) })
 const codeIn = (text: string) => /([A-Z0-9]{5}-[A-Z0-9]{5})/.exec(text)![1]!
 
-beforeAll(async () => {
+function makeApp(rateLimits?: Parameters<typeof pds>[0]['rateLimits']): Atproto {
   const storage = memoryAdapter()
-  app = createAtproto({
+  const made: Atproto = createAtproto({
     publicUrl,
     services: [
       plcService({ store: storage.plc! }),
@@ -29,10 +29,16 @@ beforeAll(async () => {
         plcUrl: `${publicUrl}/plc`,
         plcRotationKey: AccountSigningKey.generate(),
         email: { send: async (m) => void mail.push(m) },
-        fetch: (input, init) => app.fetch(new Request(input as string, init)),
+        rateLimits,
+        fetch: (input, init) => made.fetch(new Request(input as string, init)),
       }),
     ],
   })
+  return made
+}
+
+beforeAll(async () => {
+  app = makeApp()
   await app.start()
 })
 
@@ -122,5 +128,34 @@ describe('account lifecycle', () => {
         exp: Math.floor(Date.now() / 1000) + 7200,
       }),
     ).rejects.toMatchObject({ error: 'BadExpiration' })
+  })
+})
+
+describe('rate limits', () => {
+  it('refuses writes past the per-account limit with 429 and RateLimit headers, counting per account', async () => {
+    const limited = makeApp({ writes: { limit: 3, windowMs: 60_000 } })
+    const agent = new AtpAgent({
+      service: publicUrl,
+      fetch: (input, init) => limited.fetch(new Request(input as string, init)),
+    })
+    await agent.createAccount({ handle: 'limited.test', password: 'password-1' })
+    const did = agent.session!.did
+    const write = () =>
+      agent.com.atproto.repo.createRecord({ repo: did, collection: 'app.test.thing', record: { a: 1 } })
+    for (let i = 0; i < 3; i++) await write()
+    const refused = await write().catch((err) => err)
+    expect(refused).toMatchObject({ status: 429, error: 'RateLimitExceeded' })
+    expect(refused.headers['ratelimit-remaining']).toBe('0')
+    // Another account has its own budget.
+    const other = new AtpAgent({
+      service: publicUrl,
+      fetch: (input, init) => limited.fetch(new Request(input as string, init)),
+    })
+    await other.createAccount({ handle: 'other.test', password: 'password-1' })
+    await other.com.atproto.repo.createRecord({
+      repo: other.session!.did,
+      collection: 'app.test.thing',
+      record: { a: 1 },
+    })
   })
 })

@@ -8,6 +8,7 @@ import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsVerifiers } from '../auth.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
+import { byAccount, rateLimiter } from '../rate-limit.js'
 import {
   authorizeWrite,
   ensureCollection,
@@ -25,6 +26,7 @@ const commitMeta = (data: { cid: CID; rev: string }) => ({ cid: data.cid.toStrin
 /** Register com.atproto.repo.* on the XRPC server. */
 export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: PdsVerifiers): void {
   const uriOf = (did: string, collection: string, rkey: string) => `at://${did}/${collection}/${rkey}`
+  const writeLimit = rateLimiter(ctx, 'writes', byAccount)
 
   const commit = async (did: string, writes: PreparedWrite[], swapCommit?: CID) => {
     // Every referenced blob must have been uploaded by this account (as the reference checks).
@@ -62,6 +64,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   xrpc.procedure(ids.ComAtprotoRepoCreateRecord, {
     input: { encoding: 'application/json' },
     auth: auth.access,
+    rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
       const did = await resolveRepo(ctx, body.repo)
@@ -80,6 +83,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   xrpc.procedure(ids.ComAtprotoRepoPutRecord, {
     input: { encoding: 'application/json' },
     auth: auth.access,
+    rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
       const did = await resolveRepo(ctx, body.repo)
@@ -107,6 +111,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   xrpc.procedure(ids.ComAtprotoRepoDeleteRecord, {
     input: { encoding: 'application/json' },
     auth: auth.access,
+    rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
       const did = await resolveRepo(ctx, body.repo)
@@ -129,6 +134,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   xrpc.procedure(ids.ComAtprotoRepoApplyWrites, {
     input: { encoding: 'application/json' },
     auth: auth.access,
+    rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
       const did = await resolveRepo(ctx, body.repo)

@@ -2,12 +2,7 @@
 import { ids } from '../../lexicons/nsid.js'
 import { UniqueConstraintError } from '../../storage/errors.js'
 import type { XrpcServer } from '../../xrpc/server.js'
-import {
-  AuthRequiredError,
-  InvalidRequestError,
-  RateLimitExceededError,
-  type RateLimitStatus,
-} from '../../xrpc/xrpc-error.js'
+import { AuthRequiredError, InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import {
   authenticate,
   createAccount,
@@ -19,6 +14,7 @@ import type { PdsAuth, PdsVerifiers } from '../auth.js'
 import type { PdsContext } from '../context.js'
 import { formatAccountEvent } from '../events.js'
 import { hashPassword } from '../password.js'
+import { byAddress, rateLimiter } from '../rate-limit.js'
 import { toSeqInsert } from '../repo-writer.js'
 import { bodyOf, json } from './util.js'
 
@@ -69,7 +65,7 @@ export function registerServerMethods(xrpc: XrpcServer, ctx: PdsContext, auth: P
 
   xrpc.procedure(ids.ComAtprotoServerCreateSession, {
     input: { encoding: 'application/json' },
-    rateLimit: sessionRateLimit(ctx),
+    rateLimit: rateLimiter(ctx, 'createSession', byAddress),
     async handler({ input }) {
       const body = bodyOf(input)
       const { account, appPassword } = await authenticate(
@@ -221,22 +217,4 @@ export function registerServerMethods(xrpc: XrpcServer, ctx: PdsContext, auth: P
     input: { encoding: 'application/json' },
     handler: setActive(false),
   })
-}
-
-function sessionRateLimit(ctx: PdsContext) {
-  const limits = ctx.options.rateLimits
-  if (limits === false) return undefined
-  const { limit, windowMs } = limits?.createSession ?? { limit: 30, windowMs: 5 * 60_000 }
-  return async (rc: { connection: { remoteAddress?: string } }) => {
-    const key = `createSession:${rc.connection.remoteAddress ?? 'unknown'}`
-    const { count, resetAt } = await ctx.storage.rateLimits.hit(key, windowMs)
-    const status: RateLimitStatus = {
-      limit,
-      remaining: Math.max(0, limit - count),
-      resetAt: resetAt.getTime(),
-      windowSeconds: Math.round(windowMs / 1000),
-    }
-    if (count > limit) throw new RateLimitExceededError(status)
-    return status
-  }
 }
