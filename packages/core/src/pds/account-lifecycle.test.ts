@@ -131,6 +131,23 @@ describe('account lifecycle', () => {
   })
 })
 
+describe('record writes', () => {
+  it('answers a put that changes nothing with the record CID and the current commit', async () => {
+    const { agent, did } = await newAccount()
+    const put = () =>
+      agent.com.atproto.repo.putRecord({
+        repo: did,
+        collection: 'app.test.thing',
+        rkey: 'same',
+        record: { $type: 'app.test.thing', a: 1 },
+      })
+    const first = await put()
+    const second = await put()
+    expect(second.data.cid).toBe(first.data.cid)
+    expect(second.data.uri).toBe(first.data.uri)
+  })
+})
+
 describe('rate limits', () => {
   it('refuses writes past the per-account limit with 429 and RateLimit headers, counting per account', async () => {
     const limited = makeApp({ writes: { limit: 3, windowMs: 60_000 } })

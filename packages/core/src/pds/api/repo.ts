@@ -1,8 +1,9 @@
 /** com.atproto.repo.*: record writes and reads, describeRepo, blobs. */
 
-import { decodeCbor } from '../../data/cbor.js'
-import { CID } from '../../data/cid.js'
+import { decodeCbor, encodeCbor } from '../../data/cbor.js'
+import { CID, cidForBytes } from '../../data/cid.js'
 import { ids } from '../../lexicons/nsid.js'
+import type { CommitData } from '../../repo/repo.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsVerifiers } from '../auth.js'
@@ -60,6 +61,13 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   }
   const cidOf = (data: { ops: Array<{ path: string; cid: CID | null }> }, path: string) =>
     data.ops.find((o) => o.path === path)?.cid?.toString()
+  /** Output of a record write. A write that changed nothing has no op: its CID is the record's own. */
+  const recordResult = (did: string, write: PreparedWrite & { record?: unknown }, data: CommitData) => ({
+    uri: uriOf(did, write.collection, write.rkey),
+    cid: cidOf(data, `${write.collection}/${write.rkey}`) ?? cidForBytes(encodeCbor(write.record)).toString(),
+    commit: commitMeta(data),
+    validationStatus: 'valid',
+  })
 
   xrpc.procedure(ids.ComAtprotoRepoCreateRecord, {
     input: { encoding: 'application/json' },
@@ -71,12 +79,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const write = prepareCreate(ctx, body as never)
       await authorizeWrite(ctx, a, did, [write])
       const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
-      return json({
-        uri: uriOf(did, write.collection, write.rkey),
-        cid: cidOf(data, `${write.collection}/${write.rkey}`),
-        commit: commitMeta(data),
-        validationStatus: 'valid',
-      })
+      return json(recordResult(did, write, data))
     },
   })
 
@@ -99,12 +102,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const write: PreparedWrite = { action: 'update', collection, rkey, record, blobs, swapCid }
       await authorizeWrite(ctx, a, did, [write])
       const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
-      return json({
-        uri: uriOf(did, collection, rkey),
-        cid: cidOf(data, `${collection}/${rkey}`),
-        commit: commitMeta(data),
-        validationStatus: 'valid',
-      })
+      return json(recordResult(did, write, data))
     },
   })
 
@@ -177,7 +175,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
           return {
             $type: `com.atproto.repo.applyWrites#${type}`,
             uri,
-            cid: cidOf(data, `${w.collection}/${w.rkey}`),
+            cid: recordResult(did, w, data).cid,
             validationStatus: 'valid',
           }
         }),
