@@ -298,9 +298,9 @@ function ensureReference() {
   const dir = path.join(here, 'reference-pds')
   if (fs.existsSync(path.join(dir, 'node_modules/@atproto/pds/package.json'))) return
   console.log('installing the reference PDS into bench/reference-pds (first run only)...')
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save'], {
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
     cwd: dir,
     stdio: 'inherit',
   })
-  if (r.status !== 0) throw new Error('npm install in bench/reference-pds failed')
+  if (r.status !== 0) throw new Error('npm ci in bench/reference-pds failed')
 }
