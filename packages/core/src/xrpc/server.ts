@@ -315,7 +315,12 @@ export class XrpcServer implements SubscriptionHost {
       headers.set('content-type', encoding)
       payload = body as BodyInit
     } else if (encoding === JSON_TYPE) {
-      this.options.validator?.output?.(nsid, body)
+      try {
+        this.options.validator?.output?.(nsid, body)
+      } catch (err) {
+        // An output that breaks its lexicon is our bug, never the client's.
+        throw new InternalServerError(`Invalid output of ${nsid}: ${String(err)}`, undefined, { cause: err })
+      }
       headers.set('content-type', 'application/json; charset=utf-8')
       payload = stringifyLexJson(body)
     } else if (typeof body === 'string') {
