@@ -145,6 +145,20 @@ describe('record validation', () => {
     expect(ok('🇩🇪🇩🇪')).toThrow('characters') // 16 bytes
   })
 
+  it('counts graphemes exactly around the code-point shortcut (surrogates, combining marks, lone surrogates)', () => {
+    const lexicons = new Lexicons([
+      doc(
+        { main: { type: 'object', properties: { t: { type: 'string', maxGraphemes: 3 } } } },
+        'com.example.g',
+      ),
+    ])
+    const check = (t: string) => () => lexicons.assertValid('com.example.g', { t })
+    expect(check('🙂🙂🙂')).not.toThrow() // 6 units, 3 code points
+    expect(check('🙂🙂🙂🙂')).toThrow('Value/t must not be longer than 3 graphemes')
+    expect(check('e\u0301e\u0301e\u0301')).not.toThrow() // 6 code points, 3 graphemes
+    expect(check('\udc00\udc00\udc00\udc00')).toThrow('graphemes') // lone low surrogates: 4 code points
+  })
+
   it('checks bytes and links in the IPLD and JSON forms', () => {
     const v = (fields: Record<string, unknown>) => () =>
       lex.assertValidRecord('com.example.test', rec(fields))
@@ -317,5 +331,32 @@ describe('lexicon documents', () => {
     expect(() => lexicons.checkRefs()).not.toThrow()
     expect(lexicons.recordKeyType('app.bsky.actor.profile')).toBe('literal:self')
     expect(lexicons.recordKeyType('app.bsky.feed.post')).toBe('tid')
+  })
+})
+
+describe('datetime fast path', () => {
+  it('agrees with the full syntax check on the interop fixtures and on mutations of them', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { isValidDatetime } = await import('../syntax/formats.js')
+    const { isDatetime } = await import('./compile.js')
+    const lines = [
+      'datetime_syntax_valid.txt',
+      'datetime_syntax_invalid.txt',
+      'datetime_parse_invalid.txt',
+    ].flatMap((f) =>
+      readFileSync(new URL(`../../test/interop/syntax/${f}`, import.meta.url), 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0 && !l.startsWith('#')),
+    )
+    const cases = new Set(lines)
+    // Every calendar corner: days 00-32 of every month in leap and common years, times at their edges.
+    for (const y of ['0000', '0001', '1900', '2000', '2023', '2024'])
+      for (let m = 0; m <= 13; m++)
+        for (let d = 0; d <= 32; d++)
+          for (const t of ['00:00:00', '23:59:59', '24:00:00', '23:60:00', '23:59:60'])
+            for (const frac of ['', '.1', '.123456789', '.1234567890'])
+              cases.add(`${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T${t}${frac}Z`)
+    expect(cases.size).toBeGreaterThan(10_000)
+    for (const s of cases) expect(isDatetime(s), s).toBe(isValidDatetime(s))
   })
 })
