@@ -1,4 +1,10 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { createNodeWebSocket } from '../node/node-websocket.js'
+import { toNodeHandler } from '../node/to-node-handler.js'
+import { decodeFrame, type Frame } from '../xrpc/frames.js'
 import { XrpcServer } from '../xrpc/server.js'
 import { Lexicons } from './lexicons.js'
 import { lexiconValidator } from './xrpc-validator.js'
@@ -54,6 +60,15 @@ const lexicons = new Lexicons([
     },
   },
 ])
+
+lexicons.add({
+  lexicon: 1,
+  id: 'io.test.stream',
+  defs: {
+    main: { type: 'subscription', message: { schema: { type: 'union', refs: ['#tick'] } } },
+    tick: { type: 'object', required: ['seq'], properties: { seq: { type: 'integer' } } },
+  },
+})
 
 const server = (validateOutput: boolean, output: unknown) =>
   new XrpcServer({ validator: lexiconValidator(lexicons, { validateOutput }), onInternalError: () => {} })
@@ -126,5 +141,41 @@ describe('lexicon validation on the XRPC server', () => {
     const bad = { n: 'many' }
     expect((await get(server(true, bad), 'io.test.get?actor=a.test')).status).toBe(500)
     expect(await get(server(false, bad), 'io.test.get?actor=a.test')).toEqual({ status: 200, body: bad })
+  })
+})
+
+describe('lexicon validation of subscription messages', () => {
+  const frames = async (validateOutput: boolean) => {
+    const xrpc = new XrpcServer({
+      validator: lexiconValidator(lexicons, { validateOutput }),
+      onInternalError: () => {},
+    }).subscription('io.test.stream', {
+      async *handler() {
+        yield { $type: '#tick', seq: 1 }
+        yield { t: '#tick', seq: 'two' }
+        yield { $type: '#tick', seq: 3 }
+      },
+    })
+    const http = createServer(toNodeHandler(xrpc))
+    const ws = createNodeWebSocket(xrpc)
+    ws.injectWebSocket(http)
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
+    const { port } = http.address() as AddressInfo
+    const got: Frame[] = []
+    const client = new WebSocket(`ws://127.0.0.1:${port}/xrpc/io.test.stream`)
+    client.on('message', (data) => got.push(decodeFrame(new Uint8Array(data as Buffer))))
+    await new Promise((r) => client.on('close', r))
+    await ws.close()
+    http.closeAllConnections()
+    await new Promise((r) => http.close(r))
+    return got
+  }
+
+  it('sends valid messages and cuts the stream with a 500 error frame at an invalid one', async () => {
+    const got = await frames(true)
+    expect(got).toHaveLength(2)
+    expect(got[0]).toMatchObject({ op: 1, t: '#tick', body: { seq: 1 } })
+    expect(got[1]).toMatchObject({ op: -1, body: { error: 'InternalServerError' } })
+    expect(await frames(false)).toHaveLength(3)
   })
 })

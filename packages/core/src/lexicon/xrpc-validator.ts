@@ -5,7 +5,7 @@ import type { Lexicons } from './lexicons.js'
 
 /** Options of {@link lexiconValidator}. */
 export interface LexiconValidatorOptions {
-  /** Also validate JSON outputs (a handler bug becomes a 500): for tests and development. */
+  /** Also validate JSON outputs and subscription messages (a mismatch is a 500): tests and development. */
   validateOutput?: boolean
 }
 
@@ -25,5 +25,13 @@ export function lexiconValidator(
       return body
     },
     output: options.validateOutput ? (nsid, body) => lexicons.assertValidOutput(nsid, body) : undefined,
+    message: options.validateOutput
+      ? (nsid, message) => {
+          // Handlers may name the frame type in `t` instead of `$type` (see messageToFrame).
+          const m = message as { $type?: unknown; t?: unknown }
+          const typed = m.$type === undefined && typeof m.t === 'string' ? { ...m, $type: m.t } : m
+          lexicons.assertValidMessage(nsid, typed)
+        }
+      : undefined,
   }
 }
