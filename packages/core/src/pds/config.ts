@@ -39,6 +39,8 @@ export interface PdsOptions {
   rateLimits?:
     | false
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
+  /** Bytes of stored blocks kept in memory for the write path (default 16 MiB; 0 disables). */
+  blockCacheBytes?: number
   /** Fetch used to reach the PLC directory (tests). */
   fetch?: typeof fetch
 }

@@ -1,6 +1,7 @@
 import { builtinLexicons } from '../lexicon/builtin.js'
 import type { Lexicons } from '../lexicon/lexicons.js'
 import { PlcClient } from '../plc/client.js'
+import { BlockCache } from '../repo/block-cache.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { PdsOptions } from './config.js'
 import { HandlePolicy } from './handle-policy.js'
@@ -19,6 +20,8 @@ export interface PdsContext {
   readonly sequencer: Sequencer
   /** Lexicons records are validated against on write (the app's set). */
   readonly lexicons: Lexicons
+  /** Stored blocks the write path reads repos through (commit and MST nodes of recent writes). */
+  readonly blockCache: BlockCache
 }
 
 /** Build the PDS context for an app served at `publicUrl`. */
@@ -40,5 +43,6 @@ export function createPdsContext(
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
     sequencer: new Sequencer(options.storage.sequencer),
     lexicons,
+    blockCache: new BlockCache(options.blockCacheBytes),
   }
 }
