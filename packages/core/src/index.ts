@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 export * from './atproto.js'
+export * from './crypto/index.js'
 export * from './data/cbor.js'
 export * from './data/cid.js'
 export * from './data/json.js'
