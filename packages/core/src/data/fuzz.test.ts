@@ -1,6 +1,7 @@
 // Fuzzing every decoder of bytes and strings from outside: 10,000+ seeded random mutations (bit flips,
 // truncations, insertions, splices, interesting bytes) of valid inputs each. No crash, no hang, and the
 // only errors are the decoders' typed ones. Set FUZZ_SEED to replay another run.
+import * as dagCbor from '@ipld/dag-cbor'
 import { describe, expect, it } from 'vitest'
 import { InvalidDidKeyError } from '../crypto/errors.js'
 import { parseDidKey, verifySignature } from '../crypto/index.js'
@@ -209,6 +210,8 @@ describe('decoder fuzzing', () => {
         (bytes) => {
           const value = decodeCbor(bytes)
           expect(Buffer.from(encodeCbor(value)).equals(Buffer.from(bytes))).toBe(true)
+          // The reference decoder, laxer, must read the same value.
+          expect(dagCbor.decode(bytes)).toEqual(value)
         },
         [InvalidCborError],
       )
