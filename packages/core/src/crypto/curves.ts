@@ -24,6 +24,9 @@ export interface CurveInfo {
   /** Group order n, and n/2: a signature is low-S when s <= n/2. */
   readonly n: bigint
   readonly halfN: bigint
+  /** n - 1 and n/2 as 32 big-endian bytes (range checks on signature bytes without bigints). */
+  readonly nMinus1Bytes: Uint8Array
+  readonly halfNBytes: Uint8Array
 }
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'))
@@ -53,6 +56,8 @@ function info(
     sec1Suffix: hex(`a0${(curveOid.length / 2).toString(16).padStart(2, '0')}${curveOid}`),
     n,
     halfN: n >> 1n,
+    nMinus1Bytes: bigIntTo32(n - 1n),
+    halfNBytes: bigIntTo32(n >> 1n),
   }
 }
 

@@ -7,13 +7,27 @@
  * see bench/crypto.mjs), the default, and @noble/curves, the fallback when OpenSSL lacks a curve.
  */
 import { createPublicKey, type KeyObject, verify as nodeVerifyRaw } from 'node:crypto'
-import { bytesToBigInt, type CurveInfo, curveOf, type KeyAlg, nodeHasCurve } from './curves.js'
+import { type CurveInfo, curveOf, type KeyAlg, nodeHasCurve } from './curves.js'
 import { parseDidKey } from './did-key.js'
 
 /** A verification backend: `keyBytes` is a compressed public key already checked to be on the curve. */
 export interface VerifyBackend {
   readonly name: 'node' | 'noble'
   verify(alg: KeyAlg, keyBytes: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean
+}
+
+/** Whether big-endian `a` (32 bytes at `off`) is <= big-endian `b` (32 bytes). */
+function lessOrEqual(a: Uint8Array, off: number, b: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) {
+    const d = a[off + i]! - b[i]!
+    if (d !== 0) return d < 0
+  }
+  return true
+}
+
+function isZero(a: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 32; i++) if (a[off + i] !== 0) return false
+  return true
 }
 
 /**
@@ -23,9 +37,12 @@ export interface VerifyBackend {
 export function isStrictCompactSignature(alg: KeyAlg, sig: Uint8Array): boolean {
   if (!(sig instanceof Uint8Array) || sig.length !== 64) return false
   const c = curveOf(alg)
-  const r = bytesToBigInt(sig.subarray(0, 32))
-  const s = bytesToBigInt(sig.subarray(32))
-  return r > 0n && r < c.n && s > 0n && s <= c.halfN
+  return (
+    !isZero(sig, 0) &&
+    lessOrEqual(sig, 0, c.nMinus1Bytes) &&
+    !isZero(sig, 32) &&
+    lessOrEqual(sig, 32, c.halfNBytes)
+  )
 }
 
 /** @noble/curves: pure JS, everywhere. */
@@ -41,22 +58,30 @@ export const nobleBackend: VerifyBackend = {
   },
 }
 
-// Importing a key costs more than a verify: one KeyObject per key, bounded.
-const keyObjects = new Map<string, KeyObject>()
+// Importing a key costs more than a verify: one KeyObject per key, bounded. Looked up first by the
+// identity of the key bytes (parseDidKey memoizes them), then by their value.
+const byBytes: Record<KeyAlg, WeakMap<Uint8Array, KeyObject>> = {
+  ES256: new WeakMap(),
+  ES256K: new WeakMap(),
+}
+const byValue = new Map<string, KeyObject>()
 const KEY_CACHE_MAX = 20_000
 
 /** The node:crypto public KeyObject of a compressed point (SPKI DER, memoized). */
 export function nodePublicKey(curve: CurveInfo, keyBytes: Uint8Array): KeyObject {
+  let key = byBytes[curve.alg].get(keyBytes)
+  if (key) return key
   const id = curve.alg + Buffer.from(keyBytes).toString('latin1')
-  let key = keyObjects.get(id)
+  key = byValue.get(id)
   if (!key) {
     const der = new Uint8Array(curve.spkiPrefix.length + keyBytes.length)
     der.set(curve.spkiPrefix)
     der.set(keyBytes, curve.spkiPrefix.length)
     key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' })
-    if (keyObjects.size >= KEY_CACHE_MAX) keyObjects.clear()
-    keyObjects.set(id, key)
+    if (byValue.size >= KEY_CACHE_MAX) byValue.clear()
+    byValue.set(id, key)
   }
+  byBytes[curve.alg].set(keyBytes, key)
   return key
 }
 

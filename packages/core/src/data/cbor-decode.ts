@@ -7,6 +7,7 @@
  * that strings are valid UTF-8. What it accepts re-encodes to the very same bytes.
  */
 import { CID } from 'multiformats/cid'
+import { Digest } from 'multiformats/hashes/digest'
 import { InvalidCborError } from './errors.js'
 
 /** Limits of {@link decodeCborStrict}. */
@@ -209,11 +210,10 @@ class Decoder {
       this.fail('cid-codec', 'CID codec must be dag-cbor (0x71) or raw (0x55)', start)
     if (b[p + 3] !== 0x12 || b[p + 4] !== 0x20) this.fail('cid', 'CID hash must be sha2-256', start)
     if (len !== 37) this.fail('cid', 'CID digest must be 32 bytes', start)
-    try {
-      return CID.decode(b.slice(p + 1, p + 37))
-    } catch (err) {
-      return this.fail('cid', `invalid CID: ${(err as Error).message}`, start)
-    }
+    // The layout is fully checked: build the CID from its parts (no varint re-parse). The CID owns a
+    // copy; its digest is a view into it.
+    const cidBytes = b.slice(p + 1, p + 37)
+    return new CID(1, b[p + 2]!, new Digest(0x12, 32, cidBytes.subarray(4), cidBytes.subarray(2)), cidBytes)
   }
 
   simple(info: number, start: number): boolean | null {
