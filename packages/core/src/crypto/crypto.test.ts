@@ -49,6 +49,13 @@ describe.each(algs)('%s key pairs', (alg) => {
     expect(a.did()).not.toBe(Keypair.generate(alg).did())
   })
 
+  it('derives the public key noble derives (through OpenSSL when it has the curve)', () => {
+    for (let i = 0; i < 50; i++) {
+      const k = Keypair.generate(alg)
+      expect(k.publicKeyBytes()).toEqual(curve.noble.getPublicKey(k.exportPrivateBytes(), true))
+    }
+  })
+
   it('refuses private keys that are not scalars of the curve', () => {
     for (const bad of [
       new Uint8Array(32),

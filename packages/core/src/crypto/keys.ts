@@ -1,7 +1,7 @@
 /**
  * Key pairs on P-256 and secp256k1: generate, import and export the raw 32-byte private scalar, sign.
  */
-import { type KeyObject, randomBytes } from 'node:crypto'
+import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto'
 import { bytesToBigInt, type CurveInfo, curveOf, type KeyAlg } from './curves.js'
 import { formatDidKey } from './did-key.js'
 import { InvalidPrivateKeyError } from './errors.js'
@@ -24,8 +24,9 @@ export class Keypair implements Signer {
   readonly #curve: CurveInfo
   readonly #privateKey: Uint8Array
   readonly #nodeKey: KeyObject | null
-  readonly #publicKey: Uint8Array
-  readonly #did: string
+  // Derived on first use: a signer loaded per write needs neither.
+  #publicKey: Uint8Array | undefined
+  #did: string | undefined
 
   protected constructor(alg: KeyAlg, privateKey: Uint8Array) {
     const curve = curveOf(alg)
@@ -37,8 +38,15 @@ export class Keypair implements Signer {
     this.#curve = curve
     this.#privateKey = Uint8Array.from(privateKey)
     this.#nodeKey = maybeNodePrivateKey(curve, this.#privateKey)
-    this.#publicKey = curve.noble.getPublicKey(this.#privateKey, true)
-    this.#did = formatDidKey(alg, this.#publicKey)
+  }
+
+  #pub(): Uint8Array {
+    if (!this.#publicKey) {
+      this.#publicKey = this.#nodeKey
+        ? compressedFromJwk(createPublicKey(this.#nodeKey).export({ format: 'jwk' }))
+        : this.#curve.noble.getPublicKey(this.#privateKey, true)
+    }
+    return this.#publicKey
   }
 
   /** A fresh random key (secp256k1 by default, as the reference does). */
@@ -58,10 +66,11 @@ export class Keypair implements Signer {
 
   /** The compressed public key (33 bytes). */
   publicKeyBytes(): Uint8Array {
-    return Uint8Array.from(this.#publicKey)
+    return Uint8Array.from(this.#pub())
   }
 
   did(): string {
+    this.#did ??= formatDidKey(this.jwtAlg, this.#pub())
     return this.#did
   }
 
@@ -73,6 +82,16 @@ export class Keypair implements Signer {
   async sign(msg: Uint8Array): Promise<Uint8Array> {
     return this.signSync(msg)
   }
+}
+
+/** The compressed point of a public JWK: 02/03 by the parity of y, then x. */
+function compressedFromJwk(jwk: JsonWebKey): Uint8Array {
+  const x = Buffer.from(jwk.x!, 'base64url')
+  const y = Buffer.from(jwk.y!, 'base64url')
+  const out = new Uint8Array(33)
+  out[0] = 2 | (y[y.length - 1]! & 1)
+  out.set(x, 33 - x.length)
+  return out
 }
 
 /** A uniformly random valid scalar (rejection sampling: out-of-range draws are astronomically rare). */
