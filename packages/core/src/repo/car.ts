@@ -25,6 +25,11 @@ export interface ReadCarOptions {
   maxHeaderSize?: number
   /** Hash every block and compare with its CID (default true). */
   verifyCids?: boolean
+  /**
+   * Largest accepted CAR in total, counted as bytes arrive (default unlimited: repo exports can be any
+   * size). A firehose `blocks` slice, for one, is at most 2,000,000 bytes (sync.md).
+   */
+  maxSize?: number
 }
 
 const DEFAULT_MAX_BLOCK = 4 * 1024 * 1024
@@ -210,6 +215,8 @@ class ByteQueue {
 /** Incremental CARv1 parser: feed chunks, pull header and blocks as they become complete. */
 class CarParser {
   readonly queue = new ByteQueue()
+  private received = 0
+  private readonly maxSize: number
   roots: CID[] | null = null
   private readonly maxBlock: number
   private readonly maxHeader: number
@@ -219,6 +226,14 @@ class CarParser {
     this.maxBlock = opts.maxBlockSize ?? DEFAULT_MAX_BLOCK
     this.maxHeader = opts.maxHeaderSize ?? DEFAULT_MAX_HEADER
     this.verify = opts.verifyCids ?? true
+    this.maxSize = opts.maxSize ?? Number.POSITIVE_INFINITY
+  }
+
+  /** Queue a chunk, refusing the CAR once it grows past `maxSize`. */
+  push(chunk: Uint8Array): void {
+    this.received += chunk.length
+    if (this.received > this.maxSize) throw new CarError(`CAR exceeds the ${this.maxSize} byte limit`)
+    this.queue.push(chunk)
   }
 
   header(): CID[] | null {
@@ -333,7 +348,7 @@ export async function readCarStream(
   while (roots === null) {
     const next = await chunks.next()
     if (next.done) throw new CarError('truncated CAR header')
-    parser.queue.push(next.value)
+    parser.push(next.value)
     roots = parser.header()
   }
   async function* blocks(): AsyncGenerator<CarBlock> {
@@ -349,7 +364,7 @@ export async function readCarStream(
       }
       const next = await chunks.next()
       if (next.done) done = true
-      else parser.queue.push(next.value)
+      else parser.push(next.value)
     }
   }
   return { roots, blocks: blocks() }
@@ -358,7 +373,7 @@ export async function readCarStream(
 /** Read a whole in-memory CAR synchronously (firehose slices, small CARs). */
 export function readCarBytes(bytes: Uint8Array, opts?: ReadCarOptions): { roots: CID[]; blocks: BlockMap } {
   const parser = new CarParser(opts)
-  parser.queue.push(bytes)
+  parser.push(bytes)
   const roots = parser.header()
   if (roots === null) throw new CarError('truncated CAR header')
   const blocks = new BlockMap()
