@@ -3,6 +3,7 @@ import { bigIntTo32, bytesToBigInt, curveOf, type KeyAlg } from './curves.js'
 import { formatDidKey, formatMultikey, parseDidKey, parseMultikey } from './did-key.js'
 import { InvalidDidKeyError, InvalidPrivateKeyError } from './errors.js'
 import { Keypair } from './keys.js'
+import { signCompact } from './sign.js'
 import {
   isStrictCompactSignature,
   nobleBackend,
@@ -47,6 +48,17 @@ describe.each(algs)('%s key pairs', (alg) => {
     expect(b.publicKeyBytes()).toEqual(a.publicKeyBytes())
     expect(parseDidKey(a.did())).toEqual({ jwtAlg: alg, keyBytes: a.publicKeyBytes() })
     expect(a.did()).not.toBe(Keypair.generate(alg).did())
+  })
+
+  it('signs through noble too (where OpenSSL lacks the curve): deterministic, low-S, verified by both', () => {
+    const key = Keypair.generate(alg)
+    const priv = key.exportPrivateBytes()
+    const { keyBytes } = parseDidKey(key.did())
+    const msg = new TextEncoder().encode('noble path')
+    const sig = signCompact(curve, priv, null, msg)
+    expect(signCompact(curve, priv, null, msg)).toEqual(sig)
+    expect(bytesToBigInt(sig.subarray(32)) <= curve.halfN).toBe(true)
+    for (const b of backends) expect(b.verify(alg, keyBytes, msg, sig)).toBe(true)
   })
 
   it('derives the public key noble derives (through OpenSSL when it has the curve)', () => {
