@@ -3,7 +3,7 @@
  * compact ECDSA signatures over sha-256.
  * @module
  */
-export { bigIntTo32, bytesToBigInt, type CurveInfo, curveOf, K256, type KeyAlg, P256 } from './curves.js'
+export { type CurveInfo, curveOf, K256, type KeyAlg, P256 } from './curves.js'
 export {
   compressPublicKey,
   DID_KEY_PREFIX,
