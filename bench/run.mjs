@@ -9,6 +9,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const benches = [
   ['repo.mjs', ['--expose-gc']],
   ['storage.mjs', ['--import', 'tsx']],
+  ['crypto.mjs', []],
   ['lexicon.mjs', []],
   ['pds.mjs', []],
 ]

@@ -3,8 +3,10 @@
  * @packageDocumentation
  */
 export * from './atproto.js'
+export * from './crypto/index.js'
 export * from './data/cbor.js'
 export * from './data/cid.js'
+export * from './data/errors.js'
 export * from './data/json.js'
 export * from './identity/index.js'
 // Both identity and syntax define an InvalidHandleError; the package root exports the identity one (a
