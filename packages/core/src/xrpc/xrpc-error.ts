@@ -1,11 +1,10 @@
 import { DataError } from '../data/errors.js'
-import { CarError } from '../repo/errors.js'
-
 /**
  * XRPC errors: each class knows its HTTP status and its wire body `{ error, message }`. Every thrown value
  * reaches the client through {@link toXrpcError}, the one place unknown errors become a 500.
  */
 import { ValidationError } from '../lexicon/errors.js'
+import { CarError } from '../repo/errors.js'
 
 /** Default human messages per status, as the reference implementation words them. */
 const STATUS_MESSAGES: Record<number, string> = {
