@@ -29,6 +29,8 @@ export interface PdsOptions {
   firehoseRetentionMs?: number
   /** Max blob size in bytes (default 100 MB). */
   maxBlobSize?: number
+  /** Max size in bytes of a `com.atproto.repo.importRepo` CAR (default 100 MB). */
+  maxImportSize?: number
   /** Email delivery; default logs to the console. */
   email?: EmailSender
   /** Relays to notify with `requestCrawl` when the server starts (hostnames or URLs). */

@@ -7,6 +7,7 @@ import type { AtprotoService } from '../atproto.js'
 import { registerAccountAdminMethods } from './api/account-admin.js'
 import { registerBlobMethods } from './api/blobs.js'
 import { registerIdentityMethods } from './api/identity.js'
+import { registerImportMethods } from './api/import.js'
 import { registerRepoMethods } from './api/repo.js'
 import { registerServerMethods } from './api/server.js'
 import { registerSyncMethods } from './api/sync.js'
@@ -43,6 +44,7 @@ export function pds(options: PdsOptions): PdsService {
       registerIdentityMethods(app.xrpc, context, verifiers)
       registerBlobMethods(app.xrpc, context, verifiers)
       registerAccountAdminMethods(app.xrpc, context, verifiers)
+      registerImportMethods(app.xrpc, context, verifiers)
     },
     async start() {
       await options.storage.check()

@@ -268,6 +268,11 @@ export interface BlobMetaStore {
    */
   unreferenced?(cids: CID[]): Promise<CID[]>
   setTakedown(did: string, cid: CID, takedown: boolean): Promise<void>
+  /**
+   * Optional: whether a record of the account references `cid` (an imported repo's blob being
+   * uploaded becomes permanent at once). Without it such blobs wait for the next record write.
+   */
+  hasRefs?(did: string, cid: CID): Promise<boolean>
 }
 
 /** Fixed-window counters for rate limits. */
