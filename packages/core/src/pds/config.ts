@@ -41,6 +41,16 @@ export interface PdsOptions {
   rateLimits?:
     | false
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
+  /**
+   * Password of the operator's admin API (`com.atproto.admin.*`, HTTP Basic `admin:<password>`); without
+   * it every admin call is refused.
+   */
+  adminPassword?: string
+  /**
+   * The moderation service `com.atproto.moderation.createReport` forwards reports to (its DID and
+   * endpoint URL, set by the operator); without it createReport answers 501.
+   */
+  reportService?: { did: string; url: string; fetch?: typeof fetch }
   /** Fetch used to reach the PLC directory (tests). */
   fetch?: typeof fetch
 }

@@ -5,9 +5,11 @@
  */
 import type { AtprotoService } from '../atproto.js'
 import { registerAccountAdminMethods } from './api/account-admin.js'
+import { registerAdminMethods } from './api/admin.js'
 import { registerBlobMethods } from './api/blobs.js'
 import { registerIdentityMethods } from './api/identity.js'
 import { registerImportMethods } from './api/import.js'
+import { registerModerationMethods } from './api/moderation.js'
 import { registerRepoMethods } from './api/repo.js'
 import { registerServerMethods } from './api/server.js'
 import { registerSyncMethods } from './api/sync.js'
@@ -45,6 +47,8 @@ export function pds(options: PdsOptions): PdsService {
       registerBlobMethods(app.xrpc, context, verifiers)
       registerAccountAdminMethods(app.xrpc, context, verifiers)
       registerImportMethods(app.xrpc, context, verifiers)
+      registerAdminMethods(app.xrpc, context)
+      registerModerationMethods(app.xrpc, context, verifiers)
     },
     async start() {
       await options.storage.check()

@@ -20,6 +20,7 @@ import {
   resolveRepo,
 } from '../records.js'
 import { applyWrites, type PreparedWrite } from '../repo-writer.js'
+import { takendownRecords } from '../takedown.js'
 import { bodyOf, json } from './util.js'
 
 const commitMeta = (data: { cid: CID; rev: string }) => ({ cid: data.cid.toString(), rev: data.rev })
@@ -199,7 +200,8 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const collection = ensureCollection(params.collection)
       const rkey = ensureRkey(params.rkey)
       const rec = await readRecord(did, collection, rkey)
-      if (!rec || (params.cid && rec.cid.toString() !== params.cid)) {
+      const hidden = (await takendownRecords(ctx, [uriOf(did, collection, rkey)])).size > 0
+      if (!rec || hidden || (params.cid && rec.cid.toString() !== params.cid)) {
         throw new InvalidRequestError(
           `Could not locate record: at://${did}/${collection}/${rkey}`,
           'RecordNotFound',
@@ -224,8 +226,12 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         const { blocks } = await r.getBlocks(rows.map((row) => row.cid))
         return rows.map((row) => ({ row, bytes: blocks.get(row.cid) }))
       })
+      const hidden = await takendownRecords(
+        ctx,
+        records.map((r) => uriOf(did, collection, r.row.rkey)),
+      )
       const out = records
-        .filter((r) => r.bytes)
+        .filter((r) => r.bytes && !hidden.has(uriOf(did, collection, r.row.rkey)))
         .map(({ row, bytes }) => ({
           uri: uriOf(did, collection, row.rkey),
           cid: row.cid.toString(),
