@@ -21,6 +21,8 @@ const basic = (password: string) => ({
 })
 const admin = { headers: basic(ADMIN_PASSWORD) }
 
+const mail: Array<{ to: string; subject: string; text: string }> = []
+
 function makeApp(extra: Partial<PdsOptions> = {}): { app: Atproto; storage: StorageAdapter } {
   const storage = memoryAdapter()
   const app: Atproto = createAtproto({
@@ -36,6 +38,7 @@ function makeApp(extra: Partial<PdsOptions> = {}): { app: Atproto; storage: Stor
         plcRotationKey: AccountSigningKey.generate(),
         adminPassword: ADMIN_PASSWORD,
         rateLimits: false,
+        email: { send: async (m) => void mail.push(m) },
         fetch: (input, init) => app.fetch(new Request(input as string, init)),
         ...extra,
       }),
@@ -190,6 +193,29 @@ describe('account info and updates', () => {
     await expect(
       agentFor().com.atproto.admin.updateAccountPassword({ did, password: 'short' }, admin),
     ).rejects.toMatchObject({ error: 'InvalidPassword' })
+  })
+
+  it('sends an operator email to an account', async () => {
+    const { did, email } = await newAccount()
+    const res = await agentFor().com.atproto.admin.sendEmail(
+      {
+        recipientDid: did,
+        senderDid: 'did:plc:operator',
+        subject: 'Notice',
+        content: 'Please read the rules',
+      },
+      admin,
+    )
+    expect(res.data.sent).toBe(true)
+    expect(mail.at(-1)).toEqual({ to: email, subject: 'Notice', text: 'Please read the rules' })
+    const count = mail.length
+    await expect(
+      agentFor().com.atproto.admin.sendEmail(
+        { recipientDid: did, senderDid: 'did:plc:operator', content: 'x' },
+        { headers: basic('wrong') },
+      ),
+    ).rejects.toMatchObject({ status: 401 })
+    expect(mail.length).toBe(count)
   })
 
   it('deletes an account: repo gone, #account deleted on the firehose', async () => {

@@ -1,7 +1,7 @@
 /**
  * com.atproto.admin.*: the operator's API, behind HTTP Basic `admin:<adminPassword>` (as the reference
  * PDS). Without `adminPassword` every admin call is refused. Takedowns of accounts, records and blobs,
- * account lookups and updates, deletion, and invite codes when the storage has an invite store.
+ * account lookups and updates, deletion, operator email, and invite codes when the storage has them.
  */
 import { timingSafeEqual } from 'node:crypto'
 import { ids } from '../../lexicons/nsid.js'
@@ -202,6 +202,24 @@ export function registerAdminMethods(xrpc: XrpcServer, ctx: PdsContext): void {
     async handler({ input }) {
       await deleteAccount(ctx, str(bodyOf(input), 'did'))
       return undefined
+    },
+  })
+
+  xrpc.procedure(ids.ComAtprotoAdminSendEmail, {
+    input: { encoding: 'application/json' },
+    auth,
+    async handler({ input }) {
+      const body = bodyOf(input)
+      const account = await ctx.storage.accounts.getByDid(str(body, 'recipientDid'))
+      if (!account || account.status === 'deleted')
+        throw new InvalidRequestError('Account not found', 'NotFound')
+      if (!account.email) throw new InvalidRequestError('Account has no email address')
+      const subject =
+        typeof body.subject === 'string' && body.subject ? body.subject : 'Message from the server'
+      const text = str(body, 'content')
+      if (ctx.options.email) await ctx.options.email.send({ to: account.email, subject, text })
+      else console.info(`[pds email] to ${account.email}: ${subject}\n${text}`)
+      return json({ sent: true })
     },
   })
 
