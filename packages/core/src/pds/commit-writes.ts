@@ -17,6 +17,7 @@ export async function commitWrites(
   writes: PreparedWrite[],
   swapCommit?: CID,
 ): Promise<CommitData> {
+  // Every referenced blob must have been uploaded by this account (as the reference checks).
   const blobRows = new Map<string, { tempKey: string | null }>()
   for (const w of writes) {
     if (w.action === 'delete') continue
@@ -36,6 +37,7 @@ export async function commitWrites(
       const orphaned = await ctx.storage.blobs.removeRefs(did, uri)
       const stillUsed = new Set(w.action === 'update' ? w.blobs.map(String) : [])
       const gone = orphaned.filter((c) => !stillUsed.has(c.toString()))
+      // Bytes are shared by CID across accounts: a GC pass removes them once no account has them.
       if (gone.length > 0) await ctx.storage.blobs.delete(did, gone)
     }
     if (w.action !== 'delete' && w.blobs.length > 0) await ctx.storage.blobs.addRefs(did, uri, w.blobs)

@@ -1,12 +1,13 @@
 /** com.atproto.repo.*: record writes and reads, describeRepo, blobs. */
 
 import { decodeCbor, encodeCbor } from '../../data/cbor.js'
-import { CID, cidForBytes } from '../../data/cid.js'
+import { type CID, cidForBytes } from '../../data/cid.js'
 import { ids } from '../../lexicons/nsid.js'
 import type { CommitData } from '../../repo/repo.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsVerifiers } from '../auth.js'
+import { commitWrites } from '../commit-writes.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
 import { byAccount, rateLimiter } from '../rate-limit.js'
@@ -19,7 +20,7 @@ import {
   prepareRecord,
   resolveRepo,
 } from '../records.js'
-import { applyWrites, type PreparedWrite } from '../repo-writer.js'
+import type { PreparedWrite } from '../repo-writer.js'
 import { takendownRecords } from '../takedown.js'
 import { bodyOf, json } from './util.js'
 
@@ -30,36 +31,9 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   const uriOf = (did: string, collection: string, rkey: string) => `at://${did}/${collection}/${rkey}`
   const writeLimit = rateLimiter(ctx, 'writes', byAccount)
 
-  const commit = async (did: string, writes: PreparedWrite[], swapCommit?: CID) => {
-    // Every referenced blob must have been uploaded by this account (as the reference checks).
-    const blobRows = new Map<string, { tempKey: string | null }>()
-    for (const w of writes) {
-      if (w.action === 'delete') continue
-      for (const cid of w.blobs) {
-        const row = await ctx.storage.blobs.get(did, cid)
-        if (!row) throw new InvalidRequestError(`Could not find blob: ${cid}`, 'BlobNotFound')
-        blobRows.set(cid.toString(), row)
-      }
-    }
-    const data = await applyWrites(ctx, did, writes, swapCommit)
-    for (const [cid, row] of blobRows) {
-      if (row.tempKey) await ctx.blobstore.makePermanent(row.tempKey, CID.parse(cid))
-    }
-    for (const w of writes) {
-      const uri = uriOf(did, w.collection, w.rkey)
-      if (w.action !== 'create') {
-        const orphaned = await ctx.storage.blobs.removeRefs(did, uri)
-        const stillUsed = new Set(w.action === 'update' ? w.blobs.map(String) : [])
-        const gone = orphaned.filter((c) => !stillUsed.has(c.toString()))
-        if (gone.length > 0) {
-          // Bytes are shared by CID across accounts: a GC pass removes them once no account has them.
-          await ctx.storage.blobs.delete(did, gone)
-        }
-      }
-      if (w.action !== 'delete' && w.blobs.length > 0) await ctx.storage.blobs.addRefs(did, uri, w.blobs)
-    }
-    return data
-  }
+  // Blob checks and bookkeeping around the commit are shared with the host API (commit-writes.ts).
+  const commit = (did: string, writes: PreparedWrite[], swapCommit?: CID) =>
+    commitWrites(ctx, did, writes, swapCommit)
   const cidOf = (data: { ops: Array<{ path: string; cid: CID | null }> }, path: string) =>
     data.ops.find((o) => o.path === path)?.cid?.toString()
   /** Output of a record write. A write that changed nothing has no op: its CID is the record's own. */
