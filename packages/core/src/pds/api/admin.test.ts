@@ -218,6 +218,28 @@ describe('account info and updates', () => {
     expect(mail.length).toBe(count)
   })
 
+  it('disables invite codes by code and by account, never the operator’s own', async () => {
+    const invites = main.storage.inviteCodes!
+    const { did } = await newAccount()
+    await invites.create([
+      { code: 'code-a', availableUses: 1, forAccount: 'admin', createdBy: 'admin' },
+      { code: 'code-b', availableUses: 1, forAccount: did, createdBy: 'admin' },
+      { code: 'code-c', availableUses: 1, forAccount: 'admin', createdBy: 'admin' },
+    ])
+    await expect(
+      agentFor().com.atproto.admin.disableInviteCodes({ codes: ['code-a'] }, { headers: basic('wrong') }),
+    ).rejects.toMatchObject({ status: 401 })
+    expect((await invites.get('code-a'))?.disabled).toBe(false)
+    await agentFor().com.atproto.admin.disableInviteCodes({ codes: ['code-a'], accounts: [did] }, admin)
+    expect((await invites.get('code-a'))?.disabled).toBe(true)
+    expect((await invites.get('code-b'))?.disabled).toBe(true)
+    expect((await invites.get('code-c'))?.disabled).toBe(false)
+    await expect(
+      agentFor().com.atproto.admin.disableInviteCodes({ accounts: ['admin'] }, admin),
+    ).rejects.toMatchObject({ status: 400 })
+    expect((await invites.get('code-c'))?.disabled).toBe(false)
+  })
+
   it('deletes an account: repo gone, #account deleted on the firehose', async () => {
     const { did, handle } = await newAccount()
     await agentFor().com.atproto.admin.deleteAccount({ did }, admin)
