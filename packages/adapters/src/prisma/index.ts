@@ -4,6 +4,7 @@ import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
 import { keyColumnFix, keyColumnProblem } from './key-columns.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
+import { hasModerationModels, PrismaHostUserStore, PrismaTakedownStore } from './moderation.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
@@ -58,6 +59,8 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     oauth: hasOAuthModels(db) ? new PrismaOAuthStore(db) : undefined,
     identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
+    takedowns: hasModerationModels(db) ? new PrismaTakedownStore(db) : undefined,
+    hostUsers: hasModerationModels(db) ? new PrismaHostUserStore(db) : undefined,
     migrate: () => migrate(db, provider),
     async check() {
       try {

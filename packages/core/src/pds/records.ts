@@ -62,6 +62,8 @@ export async function resolveRepo(ctx: PdsContext, repo: unknown): Promise<strin
     : await ctx.storage.accounts.getByHandle(repo.toLowerCase())
   if (!account || account.status === 'deleted')
     throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
+  if (account.status === 'takendown')
+    throw new InvalidRequestError(`Repo has been takendown: ${repo}`, 'RepoTakendown')
   return account.did
 }
 
