@@ -121,7 +121,7 @@ function prepare(ctx: PdsContext, w: HostWrite, i: number, validate: boolean | u
   const collection = ensureCollection(w.collection)
   const rkey = ensureRkey(w.rkey)
   if (w.action === 'update') {
-    const { record, blobs } = prepareRecord(ctx, collection, w.record, validate)
+    const { record, blobs } = prepareRecord(ctx, collection, rkey, w.record, validate)
     const swapCid = w.swapRecord === null ? null : optionalCid(w.swapRecord, `writes/${i}/swapRecord`)
     return { action: 'update', collection, rkey, record, blobs, swapCid }
   }

@@ -1,7 +1,8 @@
+-- Text columns take the "C" collation (byte order), as 0004_binary_keys explains.
 -- CreateTable
 CREATE TABLE "atproto_takedown" (
-    "subject" TEXT NOT NULL,
-    "ref" TEXT NOT NULL,
+    "subject" TEXT COLLATE "C" NOT NULL,
+    "ref" TEXT COLLATE "C" NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "atproto_takedown_pkey" PRIMARY KEY ("subject")
@@ -9,8 +10,8 @@ CREATE TABLE "atproto_takedown" (
 
 -- CreateTable
 CREATE TABLE "atproto_host_user" (
-    "userId" TEXT NOT NULL,
-    "did" TEXT NOT NULL,
+    "userId" TEXT COLLATE "C" NOT NULL,
+    "did" TEXT COLLATE "C" NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "atproto_host_user_pkey" PRIMARY KEY ("userId")
