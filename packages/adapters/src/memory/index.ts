@@ -7,6 +7,7 @@ import {
 } from '@next-atproto/core'
 import { MemoryAccountStore } from './accounts.js'
 import { MemoryBlobMetaStore } from './blobs.js'
+import { MemoryCommunityHandleStore } from './community-handles.js'
 import { MemoryIndexerStore } from './indexer.js'
 import { MemoryInviteCodeStore } from './invites.js'
 import { MemoryRepoStore } from './repo.js'
@@ -48,6 +49,7 @@ export function memoryAdapter(): StorageAdapter {
     identityCache: new MemoryIdentityCache(),
     indexer: new MemoryIndexerStore(),
     inviteCodes: new MemoryInviteCodeStore(),
+    communityHandles: new MemoryCommunityHandleStore(),
     async check() {},
     async close() {},
   }

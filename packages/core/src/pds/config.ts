@@ -1,6 +1,8 @@
+import type { IdentityResolverOptions } from '../identity/identity-resolver.js'
 import type { OAuthServer } from '../oauth/authorization-server.js'
 import type { Signer } from '../plc/keys.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
+import type { HandleHostCacheOptions } from './community-handles.js'
 
 /** Sends account emails (password reset, account deletion); logged to the console in development. */
 export interface EmailSender {
@@ -39,6 +41,19 @@ export interface PdsOptions {
   rateLimits?:
     | false
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
+  /**
+   * did:web DIDs the app hosts (document served at the DID's host, `/.well-known/did.json`, by Host):
+   * `true` offers `did:web:<handle>` for handles under `handleDomains`; a predicate of (host, handle)
+   * decides otherwise. Accounts ask for one with createAccount's `did`. Default: none.
+   */
+  hostedDidWeb?: boolean | ((host: string, handle: string) => boolean)
+  /**
+   * Resolution of DIDs and handles users bring (bring-your-own DIDs, external handles): SSRF-safe by
+   * default; tests and local networks may opt in to loopback here.
+   */
+  identity?: IdentityResolverOptions
+  /** Cache of `/.well-known/atproto-did` host lookups (default 60 s TTL); see community-handles.ts. */
+  handleHostCache?: HandleHostCacheOptions
   /** Fetch used to reach the PLC directory (tests). */
   fetch?: typeof fetch
 }

@@ -1,3 +1,4 @@
+import { IdentityResolver } from '../identity/identity-resolver.js'
 import { PlcClient } from '../plc/client.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { PdsOptions } from './config.js'
@@ -14,6 +15,8 @@ export interface PdsContext {
   readonly jwtSecret: Uint8Array
   readonly handles: HandlePolicy
   readonly plc: PlcClient
+  /** Resolves DIDs and handles users bring (SSRF-safe unless `options.identity` opts out). */
+  readonly identity: IdentityResolver
   readonly sequencer: Sequencer
   /**
    * Lexicon validation of a record of a known type; throws a 400 naming the field. `validate: false`
@@ -35,6 +38,7 @@ export function createPdsContext(options: PdsOptions, publicUrl: string): PdsCon
       typeof options.jwtSecret === 'string' ? new TextEncoder().encode(options.jwtSecret) : options.jwtSecret,
     handles: new HandlePolicy({ domains: options.handleDomains, reserved: options.reservedHandles }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
+    identity: new IdentityResolver({ plcUrl: options.plcUrl, plcFetch: options.fetch, ...options.identity }),
     sequencer: new Sequencer(options.storage.sequencer),
   }
 }

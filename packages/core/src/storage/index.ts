@@ -4,7 +4,7 @@
  * @module
  */
 import { StorageCapabilityError } from './errors.js'
-import type { IndexerStore, InviteCodeStore, StorageAdapter } from './types.js'
+import type { CommunityHandleStore, IndexerStore, InviteCodeStore, StorageAdapter } from './types.js'
 
 export * from './errors.js'
 export { exportRepoBlocks } from './export.js'
@@ -43,4 +43,9 @@ export function asIndexerStore(storage: StorageAdapter): IndexerStore {
 /** The adapter's invite code store, or a clear error when the adapter has none. */
 export function asInviteCodeStore(storage: StorageAdapter): InviteCodeStore {
   return need(storage.inviteCodes, storage, 'invite code store')
+}
+
+/** The adapter's community handle store, or a clear error when the adapter has none. */
+export function asCommunityHandleStore(storage: StorageAdapter): CommunityHandleStore {
+  return need(storage.communityHandles, storage, 'community handle store')
 }
