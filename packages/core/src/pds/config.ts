@@ -19,6 +19,8 @@ export interface PdsOptions {
   handleDomains: string[]
   /** Reserved first labels (defaults to a built-in list). */
   reservedHandles?: string[]
+  /** Length bounds of the first label of handles under `handleDomains` (default 3 to 18). */
+  handleLength?: { min?: number; max?: number }
   /** The PDS's own DID (`aud` of its tokens); default `did:web:<host of publicUrl>`. */
   serviceDid?: string
   /** PLC directory URL, e.g. `https://plc.directory`, or this app's `/plc` in development. */

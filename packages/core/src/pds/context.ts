@@ -36,7 +36,12 @@ export function createPdsContext(options: PdsOptions, publicUrl: string): PdsCon
     serviceDid: options.serviceDid ?? `did:web:${host.replace(':', '%3A')}`,
     jwtSecret:
       typeof options.jwtSecret === 'string' ? new TextEncoder().encode(options.jwtSecret) : options.jwtSecret,
-    handles: new HandlePolicy({ domains: options.handleDomains, reserved: options.reservedHandles }),
+    handles: new HandlePolicy({
+      domains: options.handleDomains,
+      reserved: options.reservedHandles,
+      minLength: options.handleLength?.min,
+      maxLength: options.handleLength?.max,
+    }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
     identity: new IdentityResolver({ plcUrl: options.plcUrl, plcFetch: options.fetch, ...options.identity }),
     sequencer: new Sequencer(options.storage.sequencer),
