@@ -2,6 +2,7 @@ import { type StorageAdapter, StorageNotMigratedError, StorageUnavailableError }
 import { PrismaAccountStore } from './accounts.js'
 import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
+import { hasCommunityModels, PrismaCommunityHandleStore } from './community.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
@@ -11,6 +12,7 @@ import { withTransactionDiscipline } from './serialize.js'
 import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 export type { PrismaClientLike, PrismaProvider } from './client.js'
+export { PrismaCommunityHandleStore } from './community.js'
 export { migrate, migrationNames } from './migrate.js'
 export { PrismaOAuthStore } from './oauth.js'
 export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
@@ -57,6 +59,7 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     oauth: hasOAuthModels(db) ? new PrismaOAuthStore(db) : undefined,
     identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
+    communityHandles: hasCommunityModels(db) ? new PrismaCommunityHandleStore(db) : undefined,
     migrate: () => migrate(db, provider),
     async check() {
       try {

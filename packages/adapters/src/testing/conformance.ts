@@ -7,6 +7,7 @@ import type { StorageAdapter } from '@next-atproto/core'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { accountSuite } from './accounts.js'
 import { blobMetaSuite } from './blobs.js'
+import { communityHandleSuite } from './community-handles.js'
 import type { SuiteContext } from './fixtures.js'
 import { repoSuite } from './repo.js'
 import { sequencerSuite } from './sequencer.js'
@@ -51,6 +52,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     describe('accounts', () => accountSuite(ctx))
     describe('blob metadata', () => blobMetaSuite(ctx))
     describe('rate limits and optional state', () => stateSuite(ctx))
+    describe('community handles', () => communityHandleSuite(ctx))
     describe('sequencer', () => sequencerSuite(ctx))
   })
 }
