@@ -39,6 +39,7 @@ beforeAll(async () => {
     handleDomains: COMMUNITY,
     reservedHandles: ['moderator', 'staff'],
     handleLength: { min: 2, max: 10 },
+    communityHandles: { perDid: 2 },
     plcUrl: plc.url,
     identity: loopbackIdentity(portFor),
   })
@@ -183,6 +184,15 @@ describe('community handles on three domains', () => {
       200,
     )
     expect((await wellKnown('mel.one.test')).text).toBe(did)
+    expect(
+      (await asMember(member, COMMUNITY_HANDLE_NSIDS.register, { handle: 'mel.three.test' })).status,
+    ).toBe(200)
+    expect(
+      await asMember(member, COMMUNITY_HANDLE_NSIDS.register, { handle: 'mel3.one.test' }),
+    ).toMatchObject({
+      status: 400,
+      body: { message: 'At most 2 community handles per DID' },
+    })
     const other = M.agent()
     await other.createAccount({ handle: 'oscar.m.test', password: 'password-1' })
     expect(await asMember(other, COMMUNITY_HANDLE_NSIDS.revoke, { handle: 'mel.one.test' })).toMatchObject({

@@ -132,6 +132,10 @@ export async function registerCommunityHandle(
   if (await ctx.storage.accounts.getByHandle(handle)) {
     throw new InvalidRequestError(`Handle already taken: ${handle}`, 'HandleNotAvailable')
   }
+  const perDid = ctx.options.communityHandles?.perDid ?? 3
+  if ((await store(ctx).listForDid(input.did)).length >= perDid) {
+    throw new InvalidRequestError(`At most ${perDid} community handles per DID`, 'HandleNotAvailable')
+  }
   await currentDidDocument(ctx, input.did) // a DID that does not resolve cannot be given a handle
   try {
     await store(ctx).create({ handle, did: input.did })
@@ -165,6 +169,7 @@ function handleOf(input: { body: unknown } | undefined): string {
  * and `lxm` = the procedure).
  */
 export function registerCommunityHandleMethods(xrpc: XrpcServer, ctx: PdsContext): void {
+  if (ctx.options.communityHandles?.selfService === false) return
   xrpc.procedure(COMMUNITY_HANDLE_NSIDS.register, {
     input: { encoding: 'application/json' },
     async handler(hc) {

@@ -54,6 +54,13 @@ export interface PdsOptions {
    * default; tests and local networks may opt in to loopback here.
    */
   identity?: IdentityResolverOptions
+  /**
+   * Community handles for DIDs hosted elsewhere: `selfService` (default true) lets members register
+   * and revoke through XRPC with a service-auth proof; otherwise only server code
+   * (`registerCommunityHandle`) does. `perDid` caps registrations per DID (default 3; checked before
+   * insert, so a burst of concurrent requests may pass it by a few).
+   */
+  communityHandles?: { selfService?: boolean; perDid?: number }
   /** Cache of `/.well-known/atproto-did` host lookups (default 60 s TTL); see community-handles.ts. */
   handleHostCache?: HandleHostCacheOptions
   /** Fetch used to reach the PLC directory (tests). */
