@@ -43,7 +43,12 @@ export function createPdsContext(options: PdsOptions, publicUrl: string): PdsCon
       maxLength: options.handleLength?.max,
     }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
-    identity: new IdentityResolver({ plcUrl: options.plcUrl, plcFetch: options.fetch, ...options.identity }),
+    identity: new IdentityResolver({
+      plcUrl: options.plcUrl,
+      plcFetch: options.fetch,
+      cache: options.storage.identityCache,
+      ...options.identity,
+    }),
     sequencer: new Sequencer(options.storage.sequencer),
   }
 }
