@@ -5,7 +5,7 @@ import type { PlcOperation } from '../plc/types.js'
 import { UniqueConstraintError } from '../storage/errors.js'
 import type { AccountRow } from '../storage/types.js'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/xrpc-error.js'
-import { assertNotCommunityHandleOfOther } from './community-handles.js'
+import { assertNotCommunityHandleOfOther, handleHostCache } from './community-handles.js'
 import type { PdsContext } from './context.js'
 import { assertBringableDid, assertHandleResolvesTo, isHostedDidWeb } from './did-web.js'
 import { formatAccountEvent, formatIdentityEvent } from './events.js'
@@ -119,6 +119,7 @@ export async function createAccount(ctx: PdsContext, input: CreateAccountInput):
     await ctx.storage.accounts.delete(did).catch(() => {})
     throw err
   }
+  handleHostCache(ctx).invalidate(handle) // a "no such handle" answer may be cached
   return (await ctx.storage.accounts.getByDid(did))!
 }
 

@@ -161,6 +161,12 @@ describe('community handles on three domains', () => {
       error: 'HandleNotAvailable',
     })
 
+    // resolveHandle answers it on the community (storage) and on the member's PDS (network).
+    for (const pds of [C, M]) {
+      expect(
+        (await pds.agent().com.atproto.identity.resolveHandle({ handle: 'mel.two.test' })).data.did,
+      ).toBe(did)
+    }
     // The member's own PDS checks the handle resolves to the DID, then updates the DID document.
     await member.com.atproto.identity.updateHandle({ handle: 'mel.two.test' })
     await expectHandle(did, 'mel.two.test')
@@ -217,7 +223,7 @@ describe('HandleHostCache', () => {
         await new Promise((r) => setTimeout(r, 5))
         return answers.get(host) ?? null
       },
-      { ttlMs: 1000, now: () => now },
+      { ttlMs: 1000, negativeTtlMs: 100, now: () => now },
     )
     expect(await Promise.all([cache.get('A.test'), cache.get('a.test'), cache.get('a.test')])).toEqual([
       'did:plc:a',
@@ -225,9 +231,13 @@ describe('HandleHostCache', () => {
       'did:plc:a',
     ])
     expect(calls).toBe(1)
-    expect(await cache.get('none.test')).toBeNull() // misses are cached too
+    expect(await cache.get('none.test')).toBeNull() // misses are cached too, briefly
     expect(await cache.get('none.test')).toBeNull()
     expect(calls).toBe(2)
+    answers.set('none.test', 'did:plc:new')
+    now = 101
+    expect(await cache.get('none.test')).toBe('did:plc:new')
+    expect(calls).toBe(3)
     answers.set('a.test', 'did:plc:b')
     now = 999
     expect(await cache.get('a.test')).toBe('did:plc:a') // within the TTL: the trade-off
@@ -236,6 +246,6 @@ describe('HandleHostCache', () => {
     answers.set('a.test', 'did:plc:c')
     cache.invalidate('a.test')
     expect(await cache.get('a.test')).toBe('did:plc:c')
-    expect(calls).toBe(4)
+    expect(calls).toBe(5)
   })
 })

@@ -24,8 +24,10 @@ export const COMMUNITY_HANDLE_NSIDS = {
 
 /** Options of {@link HandleHostCache}. */
 export interface HandleHostCacheOptions {
-  /** How long an answer (a DID, or "none") is reused, in ms (default 60 s). */
+  /** How long a DID answer is reused, in ms (default 60 s). */
   ttlMs?: number
+  /** How long a "no such handle" answer is reused, in ms (default 5 s: sign-ups elsewhere show soon). */
+  negativeTtlMs?: number
   /** Most hosts remembered (default 10,000); the oldest entries go first. */
   maxEntries?: number
   now?: () => number
@@ -36,6 +38,7 @@ export class HandleHostCache {
   readonly #entries = new Map<string, { did: string | null; expiresAt: number }>()
   readonly #inflight = new Map<string, Promise<string | null>>()
   readonly #ttl: number
+  readonly #negativeTtl: number
   readonly #max: number
   readonly #now: () => number
 
@@ -44,6 +47,7 @@ export class HandleHostCache {
     opts: HandleHostCacheOptions = {},
   ) {
     this.#ttl = opts.ttlMs ?? 60_000
+    this.#negativeTtl = opts.negativeTtlMs ?? Math.min(5_000, this.#ttl)
     this.#max = opts.maxEntries ?? 10_000
     this.#now = opts.now ?? Date.now
   }
@@ -60,7 +64,7 @@ export class HandleHostCache {
     }
     const did = await pending
     if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!)
-    this.#entries.set(key, { did, expiresAt: this.#now() + this.#ttl })
+    this.#entries.set(key, { did, expiresAt: this.#now() + (did ? this.#ttl : this.#negativeTtl) })
     return did
   }
 

@@ -209,11 +209,13 @@ export function registerIdentityMethods(xrpc: XrpcServer, ctx: PdsContext, auth:
     params: paramsOf(ids.ComAtprotoIdentityResolveHandle),
     async handler({ params }) {
       const handle = String(params.handle).toLowerCase()
-      const account = await ctx.storage.accounts.getByHandle(handle)
-      if (!account || account.status === 'deleted') {
-        throw new InvalidRequestError('Unable to resolve handle', 'HandleNotFound')
-      }
-      return { encoding: 'application/json', body: { did: account.did } }
+      // Our own domains answer from storage (accounts, then community handles); others from the
+      // network, through the SSRF-safe resolver, as the reference PDS does.
+      let did: string | null
+      if (ctx.handles.classify(handle).kind === 'service') did = await handleHostCache(ctx).get(handle)
+      else did = await ctx.identity.handle.resolve(handle).catch(() => null)
+      if (!did) throw new InvalidRequestError('Unable to resolve handle', 'HandleNotFound')
+      return { encoding: 'application/json', body: { did } }
     },
   })
 }
