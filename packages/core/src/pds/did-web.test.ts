@@ -129,6 +129,11 @@ describe('hosted did:web', () => {
       .createAccount({ handle: 'mallory.a.test', did: 'did:web:elsewhere.test', password: 'password-1' })
       .catch((e) => e)
     expect(err).toMatchObject({ status: 401, error: 'AuthMissing' })
+    // Only the canonical spelling of a hosted DID (documents are found by the Host's DID).
+    const upper = `did:web:LOCALHOST%3A${hosted.port}`
+    await expect(
+      A.agent().createAccount({ handle: 'upper.a.test', did: upper, password: 'password-1' }),
+    ).rejects.toMatchObject({ status: 401, error: 'AuthMissing' })
   })
 })
 

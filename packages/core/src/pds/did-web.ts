@@ -48,7 +48,8 @@ export const didWebForHost = (host: string): string => `did:web:${host.toLowerCa
 export function isHostedDidWeb(ctx: PdsContext, did: string, handle: string): boolean {
   const host = didWebHost(did)
   const rule = ctx.options.hostedDidWeb
-  if (!host || !rule) return false
+  // Only the canonical (lower-case) spelling: the document is looked up by the DID of the Host header.
+  if (!host || !rule || did !== didWebForHost(host)) return false
   if (typeof rule === 'function') return rule(host, handle)
   return host === handle.toLowerCase() && ctx.handles.classify(handle).kind === 'service'
 }
