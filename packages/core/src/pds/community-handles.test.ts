@@ -147,6 +147,17 @@ describe('community handles on three domains', () => {
       status: 400,
       body: { error: 'HandleNotAvailable' },
     })
+    for (const [body, error] of [
+      [{ handle: 42 }, 'InvalidRequest'],
+      [{}, 'InvalidRequest'],
+      [{ handle: 'not a handle' }, 'InvalidHandle'],
+      [{ handle: 'mel.elsewhere.test' }, 'UnsupportedDomain'],
+    ] as const) {
+      expect(await asMember(member, COMMUNITY_HANDLE_NSIDS.register, body)).toMatchObject({
+        status: 400,
+        body: { error },
+      })
+    }
     expect(await asMember(member, COMMUNITY_HANDLE_NSIDS.register, { handle: 'mel.two.test' })).toMatchObject(
       {
         status: 200,
