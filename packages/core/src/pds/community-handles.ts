@@ -9,6 +9,7 @@
  * Resolvers cache handles for far longer anyway (minutes to hours), so a short TTL changes little.
  */
 import type { RouteHandler } from '../atproto.js'
+import { ids } from '../lexicons/nsid.js'
 import { HandleTakenError, UniqueConstraintError } from '../storage/errors.js'
 import type { CommunityHandleRow, CommunityHandleStore } from '../storage/types.js'
 import type { XrpcServer } from '../xrpc/server.js'
@@ -18,8 +19,8 @@ import { currentDidDocument, verifyServiceAuthIssuer } from './did-web.js'
 
 /** NSIDs of the community-handle procedures (the project's namespace). */
 export const COMMUNITY_HANDLE_NSIDS = {
-  register: 'dev.nextatproto.community.registerHandle',
-  revoke: 'dev.nextatproto.community.revokeHandle',
+  register: ids.DevNextatprotoCommunityRegisterHandle,
+  revoke: ids.DevNextatprotoCommunityRevokeHandle,
 } as const
 
 /** Options of {@link HandleHostCache}. */
