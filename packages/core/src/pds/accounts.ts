@@ -7,7 +7,12 @@ import type { AccountRow } from '../storage/types.js'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 import { assertNotCommunityHandleOfOther, handleHostCache } from './community-handles.js'
 import type { PdsContext } from './context.js'
-import { assertBringableDid, assertHandleResolvesTo, isHostedDidWeb } from './did-web.js'
+import {
+  assertBringableDid,
+  assertHandleResolvesTo,
+  isHostedDidWeb,
+  mayCreateHostedDidWeb,
+} from './did-web.js'
 import { formatAccountEvent, formatIdentityEvent } from './events.js'
 import { hashPassword, verifyPassword } from './password.js'
 import { createRepo, toSeqInsert } from './repo-writer.js'
@@ -51,8 +56,13 @@ async function ensureHandleFree(ctx: PdsContext, handle: string, did?: string): 
  */
 export async function createAccount(ctx: PdsContext, input: CreateAccountInput): Promise<AccountRow> {
   const { handle, kind } = ctx.handles.check(input.handle)
-  const hosted = input.did !== undefined && isHostedDidWeb(ctx, input.did, handle)
-  if (input.did !== undefined && !hosted) assertBringableDid(input.did)
+  const hosted = input.did !== undefined && mayCreateHostedDidWeb(ctx, input.did, handle)
+  if (input.did !== undefined && !hosted) {
+    if (isHostedDidWeb(ctx, input.did)) {
+      throw new InvalidRequestError(`A did:web of this server must be did:web:<handle>`, 'IncompatibleDidDoc')
+    }
+    assertBringableDid(input.did)
+  }
   if (kind === 'external') {
     if (!input.did || hosted) {
       throw new InvalidRequestError(

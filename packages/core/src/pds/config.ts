@@ -45,10 +45,11 @@ export interface PdsOptions {
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
   /**
    * did:web DIDs the app hosts (document served at the DID's host, `/.well-known/did.json`, by Host):
-   * `true` offers `did:web:<handle>` for handles under `handleDomains`; a predicate of (host, handle)
-   * decides otherwise. Accounts ask for one with createAccount's `did`. Default: none.
+   * `true` hosts those under `handleDomains`, and a new account may take `did:web:<its handle>`; a
+   * predicate of the host decides which hosts are the app's (any account may take one). Accounts ask
+   * with createAccount's `did`. Default: none.
    */
-  hostedDidWeb?: boolean | ((host: string, handle: string) => boolean)
+  hostedDidWeb?: boolean | ((host: string) => boolean)
   /**
    * Resolution of DIDs and handles users bring (bring-your-own DIDs, external handles): SSRF-safe by
    * default; tests and local networks may opt in to loopback here.

@@ -124,6 +124,27 @@ describe('hosted did:web', () => {
     expect((await realFetch(`http://127.0.0.1:${hosted.port}/.well-known/did.json`)).status).toBe(404)
   })
 
+  it('with hostedDidWeb: true, is did:web:<handle> and keeps being served after a handle change', async () => {
+    const W = await startTestPds({ handleDomains: ['.w.test'], hostedDidWeb: true, plcUrl: plc.url })
+    try {
+      const did = 'did:web:zed.w.test'
+      const wrong = W.agent().createAccount({ handle: 'zed2.w.test', did, password: 'password-1' })
+      await expect(wrong).rejects.toMatchObject({ status: 400, error: 'IncompatibleDidDoc' })
+      const agent = W.agent()
+      await agent.createAccount({ handle: 'zed.w.test', did, password: 'password-1' })
+      await agent.com.atproto.identity.updateHandle({ handle: 'zed3.w.test' })
+      const get = hostRoutedFetch((h) => (h.endsWith('.w.test') ? W.port : undefined))
+      const res = await get('https://zed.w.test/.well-known/did.json')
+      expect(res.status).toBe(200)
+      const doc = await res.json()
+      expect(doc).toMatchObject({ id: did, alsoKnownAs: ['at://zed3.w.test'] })
+      expect(doc.service[0].serviceEndpoint).toBe(W.url)
+      expect((await get('https://zed3.w.test/.well-known/did.json')).status).toBe(404)
+    } finally {
+      await W.close()
+    }
+  })
+
   it('is not handed out for a host the app does not host', async () => {
     const err = await A.agent()
       .createAccount({ handle: 'mallory.a.test', did: 'did:web:elsewhere.test', password: 'password-1' })

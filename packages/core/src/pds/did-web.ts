@@ -42,16 +42,25 @@ export function didWebHost(did: string): string | null {
 export const didWebForHost = (host: string): string => `did:web:${host.toLowerCase().replace(':', '%3A')}`
 
 /**
- * Whether this app hosts `did` (a did:web) for an account with `handle`: `hostedDidWeb: true` hosts
- * `did:web:<handle>` for handles under the app's domains; a predicate decides otherwise.
+ * Whether this app hosts `did` (a did:web): `hostedDidWeb: true` hosts did:web DIDs whose host is
+ * under the app's handle domains; a predicate of the host decides otherwise.
  */
-export function isHostedDidWeb(ctx: PdsContext, did: string, handle: string): boolean {
+export function isHostedDidWeb(ctx: PdsContext, did: string): boolean {
   const host = didWebHost(did)
   const rule = ctx.options.hostedDidWeb
   // Only the canonical (lower-case) spelling: the document is looked up by the DID of the Host header.
   if (!host || !rule || did !== didWebForHost(host)) return false
-  if (typeof rule === 'function') return rule(host, handle)
-  return host === handle.toLowerCase() && ctx.handles.classify(handle).kind === 'service'
+  return typeof rule === 'function' ? rule(host) : ctx.handles.classify(host).kind === 'service'
+}
+
+/**
+ * Whether a new account with `handle` may take the hosted `did`: with `hostedDidWeb: true` only its own
+ * handle's host (`did:web:<handle>`); with a predicate, any host it allows. The DID stays the account's
+ * when its handle changes later.
+ */
+export function mayCreateHostedDidWeb(ctx: PdsContext, did: string, handle: string): boolean {
+  if (!isHostedDidWeb(ctx, did)) return false
+  return typeof ctx.options.hostedDidWeb === 'function' || didWebHost(did) === handle.toLowerCase()
 }
 
 /** The DID document this app publishes for an account whose did:web it hosts. */
@@ -97,7 +106,7 @@ export function didJsonRoute(ctx: PdsContext): RouteHandler {
       })
     }
     const account = ctx.options.hostedDidWeb ? await ctx.storage.accounts.getByDid(did) : null
-    if (!account || account.status === 'deleted' || !isHostedDidWeb(ctx, did, account.handle)) {
+    if (!account || account.status === 'deleted' || !isHostedDidWeb(ctx, did)) {
       return didJson({ error: 'NotFound', message: 'No DID document for this host' }, 404)
     }
     return didJson(hostedDidDocument(ctx, account))
@@ -116,7 +125,7 @@ export async function currentDidDocument(
   try {
     if (isPlcDid(did)) return parseDidDocument(await ctx.plc.getDocument(did), did)
     const account = opts.account === undefined ? await ctx.storage.accounts.getByDid(did) : opts.account
-    if (account && isHostedDidWeb(ctx, did, account.handle)) {
+    if (account && isHostedDidWeb(ctx, did)) {
       return parseDidDocument(hostedDidDocument(ctx, account), did)
     }
     return await ctx.identity.did.resolve(did, { forceRefresh: true })

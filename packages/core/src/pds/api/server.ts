@@ -52,8 +52,9 @@ export function registerServerMethods(xrpc: XrpcServer, ctx: PdsContext, auth: P
       }
       const handle = str(body, 'handle', true)
       const did = str(body, 'did')
-      // An existing DID needs proof of control, unless it is a did:web this app hosts.
-      if (did !== undefined && !isHostedDidWeb(ctx, did, handle.toLowerCase())) {
+      // An existing DID needs proof of control, unless it is a did:web this app hosts (createAccount
+      // then checks the account may take it).
+      if (did !== undefined && !isHostedDidWeb(ctx, did)) {
         await verifyDidControl(ctx, hc, did)
       }
       const password = str(body, 'password')
