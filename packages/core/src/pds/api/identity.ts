@@ -14,7 +14,7 @@ import { UniqueConstraintError } from '../../storage/errors.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsVerifiers } from '../auth.js'
-import { assertNotCommunityHandleOfOther, handleHostCache } from '../community-handles.js'
+import { assertNotCommunityHandleOfOther, handleHostCache, lookupHandleHost } from '../community-handles.js'
 import type { PdsContext } from '../context.js'
 import { assertHandleResolvesTo } from '../did-web.js'
 import { formatIdentityEvent } from '../events.js'
@@ -209,10 +209,10 @@ export function registerIdentityMethods(xrpc: XrpcServer, ctx: PdsContext, auth:
     params: paramsOf(ids.ComAtprotoIdentityResolveHandle),
     async handler({ params }) {
       const handle = String(params.handle).toLowerCase()
-      // Our own domains answer from storage (accounts, then community handles); others from the
-      // network, through the SSRF-safe resolver, as the reference PDS does.
+      // Our own domains answer from storage (accounts, then community handles; uncached, so a change is
+      // seen at once); others from the network, through the SSRF-safe resolver, as the reference PDS does.
       let did: string | null
-      if (ctx.handles.classify(handle).kind === 'service') did = await handleHostCache(ctx).get(handle)
+      if (ctx.handles.classify(handle).kind === 'service') did = await lookupHandleHost(ctx, handle)
       else did = await ctx.identity.handle.resolve(handle).catch(() => null)
       if (!did) throw new InvalidRequestError('Unable to resolve handle', 'HandleNotFound')
       return { encoding: 'application/json', body: { did } }
