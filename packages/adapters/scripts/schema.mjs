@@ -9,7 +9,7 @@ export const FRAGMENTS_DIR = fileURLToPath(new URL('../prisma/', import.meta.url
 
 /** Services and the fragments each needs. Fragment names may be used directly too. */
 export const GROUPS = {
-  pds: ['repo', 'accounts', 'sequencer', 'blobs', 'ratelimit', 'identity'],
+  pds: ['repo', 'accounts', 'sequencer', 'blobs', 'ratelimit', 'identity', 'community'],
   oauth: ['oauth'],
   plc: ['plc', 'sequencer'],
   appview: ['indexer', 'identity'],

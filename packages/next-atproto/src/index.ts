@@ -5,3 +5,4 @@
  */
 export { type FetchHandler, type RouteHandler, toNextJsHandler } from './handler.js'
 export { createNextServer, type NextServerOptions, type UpgradeHandler } from './server.js'
+export { atprotoWellKnown, type WellKnownOptions } from './well-known.js'

@@ -7,6 +7,7 @@ import {
 } from '@next-atproto/core'
 import { MemoryAccountStore } from './accounts.js'
 import { MemoryBlobMetaStore } from './blobs.js'
+import { MemoryCommunityHandleStore } from './community-handles.js'
 import { MemoryIndexerStore } from './indexer.js'
 import { MemoryInviteCodeStore } from './invites.js'
 import { MemoryHostUserStore, MemoryTakedownStore } from './moderation.js'
@@ -51,6 +52,7 @@ export function memoryAdapter(): StorageAdapter {
     inviteCodes: new MemoryInviteCodeStore(),
     takedowns: new MemoryTakedownStore(),
     hostUsers: new MemoryHostUserStore(),
+    communityHandles: new MemoryCommunityHandleStore(),
     async check() {},
     async close() {},
   }

@@ -2,6 +2,7 @@ import { type StorageAdapter, StorageNotMigratedError, StorageUnavailableError }
 import { PrismaAccountStore } from './accounts.js'
 import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
+import { hasCommunityModels, PrismaCommunityHandleStore } from './community.js'
 import { keyColumnFix, keyColumnProblem } from './key-columns.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
 import { hasModerationModels, PrismaHostUserStore, PrismaTakedownStore } from './moderation.js'
@@ -13,6 +14,7 @@ import { withTransactionDiscipline } from './serialize.js'
 import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 export type { PrismaClientLike, PrismaProvider } from './client.js'
+export { PrismaCommunityHandleStore } from './community.js'
 export { migrate, migrationNames } from './migrate.js'
 export { PrismaOAuthStore } from './oauth.js'
 export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
@@ -61,6 +63,7 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
     takedowns: hasModerationModels(db) ? new PrismaTakedownStore(db) : undefined,
     hostUsers: hasModerationModels(db) ? new PrismaHostUserStore(db) : undefined,
+    communityHandles: hasCommunityModels(db) ? new PrismaCommunityHandleStore(db) : undefined,
     migrate: () => migrate(db, provider),
     async check() {
       try {

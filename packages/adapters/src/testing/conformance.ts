@@ -7,6 +7,7 @@ import type { StorageAdapter } from '@next-atproto/core'
 import { afterAll, beforeAll, describe } from 'vitest'
 import { accountSuite } from './accounts.js'
 import { blobMetaSuite } from './blobs.js'
+import { communityHandleSuite } from './community-handles.js'
 import type { SuiteContext } from './fixtures.js'
 import { moderationSuite } from './moderation.js'
 import { repoSuite } from './repo.js'
@@ -53,6 +54,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     describe('blob metadata', () => blobMetaSuite(ctx))
     describe('rate limits and optional state', () => stateSuite(ctx))
     describe('takedowns and host users', () => moderationSuite(ctx))
+    describe('community handles', () => communityHandleSuite(ctx))
     describe('sequencer', () => sequencerSuite(ctx))
   })
 }

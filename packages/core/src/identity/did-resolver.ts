@@ -27,6 +27,8 @@ export interface ResolverNetworkOptions {
 export interface DidResolverOptions extends ResolverNetworkOptions, SwrOptions {
   /** PLC directory URL (default https://plc.directory). Operator-configured, so fetched without SSRF checks. */
   plcUrl?: string
+  /** fetch used for the PLC directory only (default the global one); did:web always goes through safeFetch. */
+  plcFetch?: typeof fetch
   cache?: IdentityCache
   /** Largest accepted DID document in bytes (default 64 KiB). */
   maxDocBytes?: number
@@ -75,7 +77,7 @@ export class DidResolver {
     let res: Response
     let text: string
     try {
-      res = await fetch(`${this.plcUrl}/${encodeURIComponent(did)}`, {
+      res = await (this.opts.plcFetch ?? fetch)(`${this.plcUrl}/${encodeURIComponent(did)}`, {
         redirect: 'error',
         headers: { accept: 'application/did+ld+json,application/json' },
         signal: AbortSignal.timeout(this.timeoutMs),

@@ -15,6 +15,11 @@ export interface HandleResolverOptions extends ResolverNetworkOptions, SwrOption
    */
   wellKnownUrl?: (handle: string) => string
   cache?: IdentityCache
+  /**
+   * Told why a method gave no answer (blocked by the SSRF rules, unreachable, NXDOMAIN…): resolution
+   * itself only reports "no DID", so log from here to explain a handle that does not resolve.
+   */
+  onError?: (err: unknown, info: { handle: string; method: 'dns' | 'http' }) => void
 }
 
 const PREFIX = 'did='
@@ -57,7 +62,8 @@ export class HandleResolver {
     let records: string[][]
     try {
       records = await this.resolveTxt(`_atproto.${handle}`)
-    } catch {
+    } catch (err) {
+      this.opts.onError?.(err, { handle, method: 'dns' })
       return null // NXDOMAIN, NODATA, timeouts: this method has no answer
     }
     const dids = records.map((chunks) => chunks.join('')).filter((r) => r.startsWith(PREFIX))
@@ -82,7 +88,8 @@ export class HandleResolver {
       if (!res.ok) return null
       const did = res.text().split('\n')[0].trim()
       return isValidDid(did) ? did : null
-    } catch {
+    } catch (err) {
+      if (!signal?.aborted) this.opts.onError?.(err, { handle, method: 'http' })
       return null // blocked, unreachable, too large, aborted: no answer from this method
     }
   }

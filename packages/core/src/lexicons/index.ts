@@ -125,6 +125,8 @@ export type * as ComAtprotoTempRevokeAccountCredentials from './types/com/atprot
 export type * as DevNextatprotoBlogDefs from './types/dev/nextatproto/blog/defs.js'
 export type * as DevNextatprotoBlogGetPosts from './types/dev/nextatproto/blog/getPosts.js'
 export type * as DevNextatprotoBlogPost from './types/dev/nextatproto/blog/post.js'
+export type * as DevNextatprotoCommunityRegisterHandle from './types/dev/nextatproto/community/registerHandle.js'
+export type * as DevNextatprotoCommunityRevokeHandle from './types/dev/nextatproto/community/revokeHandle.js'
 export type * as DevNextatprotoForumReply from './types/dev/nextatproto/forum/reply.js'
 export type * as DevNextatprotoForumThread from './types/dev/nextatproto/forum/thread.js'
 export type { $Typed, BlobRef, LexiconDocShape, Un$Typed } from './util.js'

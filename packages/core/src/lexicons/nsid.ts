@@ -125,6 +125,8 @@ export const ids = {
   DevNextatprotoBlogDefs: 'dev.nextatproto.blog.defs',
   DevNextatprotoBlogGetPosts: 'dev.nextatproto.blog.getPosts',
   DevNextatprotoBlogPost: 'dev.nextatproto.blog.post',
+  DevNextatprotoCommunityRegisterHandle: 'dev.nextatproto.community.registerHandle',
+  DevNextatprotoCommunityRevokeHandle: 'dev.nextatproto.community.revokeHandle',
   DevNextatprotoForumReply: 'dev.nextatproto.forum.reply',
   DevNextatprotoForumThread: 'dev.nextatproto.forum.thread',
 } as const
@@ -300,6 +302,10 @@ export const lxm = {
         getPosts: 'dev.nextatproto.blog.getPosts',
         post: 'dev.nextatproto.blog.post',
       },
+      community: {
+        registerHandle: 'dev.nextatproto.community.registerHandle',
+        revokeHandle: 'dev.nextatproto.community.revokeHandle',
+      },
       forum: {
         reply: 'dev.nextatproto.forum.reply',
         thread: 'dev.nextatproto.forum.thread',
@@ -416,3 +422,5 @@ export type MethodNsid =
   | 'com.atproto.temp.requestPhoneVerification'
   | 'com.atproto.temp.revokeAccountCredentials'
   | 'dev.nextatproto.blog.getPosts'
+  | 'dev.nextatproto.community.registerHandle'
+  | 'dev.nextatproto.community.revokeHandle'

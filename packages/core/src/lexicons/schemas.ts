@@ -8250,6 +8250,95 @@ export const DevNextatprotoBlogPostLexicon = {
   },
 } as const satisfies LexiconDocShape
 
+/** The dev.nextatproto.community.registerHandle lexicon document. */
+export const DevNextatprotoCommunityRegisterHandleLexicon = {
+  lexicon: 1,
+  id: 'dev.nextatproto.community.registerHandle',
+  defs: {
+    main: {
+      type: 'procedure',
+      description:
+        "Register a handle under one of this app's domains for the caller's DID, wherever it is hosted. Authorized by a service-auth JWT from that DID (aud: this service's DID, lxm: this method).",
+      input: {
+        encoding: 'application/json',
+        schema: {
+          type: 'object',
+          required: ['handle'],
+          properties: {
+            handle: {
+              type: 'string',
+              format: 'handle',
+            },
+          },
+        },
+      },
+      output: {
+        encoding: 'application/json',
+        schema: {
+          type: 'object',
+          required: ['handle', 'did'],
+          properties: {
+            handle: {
+              type: 'string',
+              format: 'handle',
+            },
+            did: {
+              type: 'string',
+              format: 'did',
+            },
+          },
+        },
+      },
+      errors: [
+        {
+          name: 'InvalidHandle',
+          description: 'Not a valid handle, or outside the length bounds.',
+        },
+        {
+          name: 'HandleNotAvailable',
+          description: 'Reserved, taken, or over the per-DID limit.',
+        },
+        {
+          name: 'UnsupportedDomain',
+          description: "Not under one of this app's handle domains.",
+        },
+      ],
+    },
+  },
+} as const satisfies LexiconDocShape
+
+/** The dev.nextatproto.community.revokeHandle lexicon document. */
+export const DevNextatprotoCommunityRevokeHandleLexicon = {
+  lexicon: 1,
+  id: 'dev.nextatproto.community.revokeHandle',
+  defs: {
+    main: {
+      type: 'procedure',
+      description:
+        "Give up a community handle registered for the caller's DID. Authorized by a service-auth JWT from that DID (aud: this service's DID, lxm: this method).",
+      input: {
+        encoding: 'application/json',
+        schema: {
+          type: 'object',
+          required: ['handle'],
+          properties: {
+            handle: {
+              type: 'string',
+              format: 'handle',
+            },
+          },
+        },
+      },
+      errors: [
+        {
+          name: 'HandleNotFound',
+          description: 'No such handle registered for this DID.',
+        },
+      ],
+    },
+  },
+} as const satisfies LexiconDocShape
+
 /** The dev.nextatproto.forum.reply lexicon document. */
 export const DevNextatprotoForumReplyLexicon = {
   lexicon: 1,
@@ -8520,6 +8609,8 @@ export const lexiconDocs = [
   DevNextatprotoBlogDefsLexicon,
   DevNextatprotoBlogGetPostsLexicon,
   DevNextatprotoBlogPostLexicon,
+  DevNextatprotoCommunityRegisterHandleLexicon,
+  DevNextatprotoCommunityRevokeHandleLexicon,
   DevNextatprotoForumReplyLexicon,
   DevNextatprotoForumThreadLexicon,
 ] as const

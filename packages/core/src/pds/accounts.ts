@@ -1,10 +1,18 @@
 /** Account lifecycle of the PDS: create (did:plc through the PLC directory), sign in, sessions. */
 import { randomBytes } from 'node:crypto'
 import { createGenesisOp } from '../plc/operations.js'
+import type { PlcOperation } from '../plc/types.js'
 import { UniqueConstraintError } from '../storage/errors.js'
 import type { AccountRow } from '../storage/types.js'
 import { AuthRequiredError, InvalidRequestError } from '../xrpc/xrpc-error.js'
+import { assertNotCommunityHandleOfOther, handleHostCache } from './community-handles.js'
 import type { PdsContext } from './context.js'
+import {
+  assertBringableDid,
+  assertHandleResolvesTo,
+  isHostedDidWeb,
+  mayCreateHostedDidWeb,
+} from './did-web.js'
 import { formatAccountEvent, formatIdentityEvent } from './events.js'
 import { hashPassword, verifyPassword } from './password.js'
 import { createRepo, toSeqInsert } from './repo-writer.js'
@@ -19,6 +27,12 @@ export interface CreateAccountInput {
   password?: string
   /** An extra PLC rotation key the user controls (highest priority). */
   recoveryKey?: string
+  /**
+   * A DID not minted here. A did:web the app hosts (`hostedDidWeb`) starts active; any other DID is the
+   * user's own, whose control the caller verified (verifyDidControl), and starts deactivated until its
+   * document names this PDS and the account's new signing key (activateAccount checks).
+   */
+  did?: string
 }
 
 /** The tokens and identity returned by createAccount / createSession. */
@@ -29,10 +43,11 @@ export interface SessionOutput {
   refreshJwt: string
 }
 
-async function ensureHandleFree(ctx: PdsContext, handle: string): Promise<void> {
+async function ensureHandleFree(ctx: PdsContext, handle: string, did?: string): Promise<void> {
   if (await ctx.storage.accounts.getByHandle(handle)) {
     throw new InvalidRequestError(`Handle already taken: ${handle}`, 'HandleNotAvailable')
   }
+  await assertNotCommunityHandleOfOther(ctx, handle, did)
 }
 
 /**
@@ -41,13 +56,23 @@ async function ensureHandleFree(ctx: PdsContext, handle: string): Promise<void> 
  */
 export async function createAccount(ctx: PdsContext, input: CreateAccountInput): Promise<AccountRow> {
   const { handle, kind } = ctx.handles.check(input.handle)
-  if (kind === 'external') {
-    throw new InvalidRequestError(
-      'Handles outside this server must be set after sign-up',
-      'UnsupportedDomain',
-    )
+  const hosted = input.did !== undefined && mayCreateHostedDidWeb(ctx, input.did, handle)
+  if (input.did !== undefined && !hosted) {
+    if (isHostedDidWeb(ctx, input.did)) {
+      throw new InvalidRequestError(`A did:web of this server must be did:web:<handle>`, 'IncompatibleDidDoc')
+    }
+    assertBringableDid(input.did)
   }
-  await ensureHandleFree(ctx, handle)
+  if (kind === 'external') {
+    if (!input.did || hosted) {
+      throw new InvalidRequestError(
+        'Handles outside this server must be set after sign-up',
+        'UnsupportedDomain',
+      )
+    }
+    await assertHandleResolvesTo(ctx, handle, input.did) // a brought-in DID may keep its own handle
+  }
+  await ensureHandleFree(ctx, handle, input.did)
   const email = input.email?.toLowerCase()
   if (email && (await ctx.storage.accounts.getByEmail(email))) {
     throw new InvalidRequestError('Email already taken', 'InvalidRequest')
@@ -56,15 +81,22 @@ export async function createAccount(ctx: PdsContext, input: CreateAccountInput):
     throw new InvalidRequestError('Password must be at least 8 characters', 'InvalidPassword')
   }
   const signingKey = AccountSigningKey.generate()
-  const rotationKeys = [ctx.options.plcRotationKey.did()]
-  if (input.recoveryKey) rotationKeys.unshift(input.recoveryKey)
-  const { op, did } = await createGenesisOp({
-    signingKey: signingKey.did(),
-    handle,
-    pds: ctx.publicUrl,
-    rotationKeys,
-    signer: ctx.options.plcRotationKey,
-  })
+  let did = input.did
+  let genesis: PlcOperation | undefined
+  if (did === undefined) {
+    const rotationKeys = [ctx.options.plcRotationKey.did()]
+    if (input.recoveryKey) rotationKeys.unshift(input.recoveryKey)
+    const created = await createGenesisOp({
+      signingKey: signingKey.did(),
+      handle,
+      pds: ctx.publicUrl,
+      rotationKeys,
+      signer: ctx.options.plcRotationKey,
+    })
+    did = created.did
+    genesis = created.op
+  }
+  const active = input.did === undefined || hosted
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password)
   try {
     await ctx.storage.accounts.create({
@@ -73,7 +105,7 @@ export async function createAccount(ctx: PdsContext, input: CreateAccountInput):
       email: email ?? null,
       passwordHash,
       signingKey: signingKey.privateKey,
-      status: 'active',
+      status: active ? 'active' : 'deactivated',
     })
   } catch (err) {
     if (err instanceof UniqueConstraintError) {
@@ -85,10 +117,10 @@ export async function createAccount(ctx: PdsContext, input: CreateAccountInput):
     throw err
   }
   try {
-    await ctx.plc.sendOperation(did, op)
+    if (genesis) await ctx.plc.sendOperation(did, genesis)
     await ctx.storage.sequencer.append([
       toSeqInsert(formatIdentityEvent(did, handle)),
-      toSeqInsert(formatAccountEvent(did, true)),
+      toSeqInsert(formatAccountEvent(did, active, active ? undefined : 'deactivated')),
     ])
     await createRepo(ctx, did, signingKey)
   } catch (err) {
@@ -97,6 +129,7 @@ export async function createAccount(ctx: PdsContext, input: CreateAccountInput):
     await ctx.storage.accounts.delete(did).catch(() => {})
     throw err
   }
+  handleHostCache(ctx).invalidate(handle) // a "no such handle" answer may be cached
   return (await ctx.storage.accounts.getByDid(did))!
 }
 

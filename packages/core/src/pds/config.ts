@@ -1,6 +1,8 @@
+import type { IdentityResolverOptions } from '../identity/identity-resolver.js'
 import type { OAuthServer } from '../oauth/authorization-server.js'
 import type { Signer } from '../plc/keys.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
+import type { HandleHostCacheOptions } from './community-handles.js'
 
 /** Sends account emails (password reset, account deletion); logged to the console in development. */
 export interface EmailSender {
@@ -17,6 +19,8 @@ export interface PdsOptions {
   handleDomains: string[]
   /** Reserved first labels (defaults to a built-in list). */
   reservedHandles?: string[]
+  /** Length bounds of the first label of handles under `handleDomains` (default 3 to 18). */
+  handleLength?: { min?: number; max?: number }
   /** The PDS's own DID (`aud` of its tokens); default `did:web:<host of publicUrl>`. */
   serviceDid?: string
   /** PLC directory URL, e.g. `https://plc.directory`, or this app's `/plc` in development. */
@@ -53,6 +57,27 @@ export interface PdsOptions {
    * endpoint URL, set by the operator); without it createReport answers 501.
    */
   reportService?: { did: string; url: string; fetch?: typeof fetch }
+  /**
+   * did:web DIDs the app hosts (document served at the DID's host, `/.well-known/did.json`, by Host):
+   * `true` hosts those under `handleDomains`, and a new account may take `did:web:<its handle>`; a
+   * predicate of the host decides which hosts are the app's (any account may take one). Accounts ask
+   * with createAccount's `did`. Default: none.
+   */
+  hostedDidWeb?: boolean | ((host: string) => boolean)
+  /**
+   * Resolution of DIDs and handles users bring (bring-your-own DIDs, external handles): SSRF-safe by
+   * default; tests and local networks may opt in to loopback here.
+   */
+  identity?: IdentityResolverOptions
+  /**
+   * Community handles for DIDs hosted elsewhere: `selfService` (default true) lets members register
+   * and revoke through XRPC with a service-auth proof; otherwise only server code
+   * (`registerCommunityHandle`) does. `perDid` caps registrations per DID (default 3; checked before
+   * insert, so a burst of concurrent requests may pass it by a few).
+   */
+  communityHandles?: { selfService?: boolean; perDid?: number }
+  /** Cache of `/.well-known/atproto-did` host lookups (default 60 s TTL); see community-handles.ts. */
+  handleHostCache?: HandleHostCacheOptions
   /** Fetch used to reach the PLC directory (tests). */
   fetch?: typeof fetch
 }

@@ -1,3 +1,4 @@
+import { IdentityResolver } from '../identity/identity-resolver.js'
 import { builtinLexicons } from '../lexicon/builtin.js'
 import type { Lexicons } from '../lexicon/lexicons.js'
 import { PlcClient } from '../plc/client.js'
@@ -17,6 +18,8 @@ export interface PdsContext {
   readonly jwtSecret: Uint8Array
   readonly handles: HandlePolicy
   readonly plc: PlcClient
+  /** Resolves DIDs and handles users bring (SSRF-safe unless `options.identity` opts out). */
+  readonly identity: IdentityResolver
   readonly sequencer: Sequencer
   /** Lexicons records are validated against on write (the app's set). */
   readonly lexicons: Lexicons
@@ -39,8 +42,19 @@ export function createPdsContext(
     serviceDid: options.serviceDid ?? `did:web:${host.replace(':', '%3A')}`,
     jwtSecret:
       typeof options.jwtSecret === 'string' ? new TextEncoder().encode(options.jwtSecret) : options.jwtSecret,
-    handles: new HandlePolicy({ domains: options.handleDomains, reserved: options.reservedHandles }),
+    handles: new HandlePolicy({
+      domains: options.handleDomains,
+      reserved: options.reservedHandles,
+      minLength: options.handleLength?.min,
+      maxLength: options.handleLength?.max,
+    }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
+    identity: new IdentityResolver({
+      plcUrl: options.plcUrl,
+      plcFetch: options.fetch,
+      cache: options.storage.identityCache,
+      ...options.identity,
+    }),
     sequencer: new Sequencer(options.storage.sequencer),
     lexicons,
     blockCache: new BlockCache(options.blockCacheBytes),

@@ -14,12 +14,32 @@ import { registerRepoMethods } from './api/repo.js'
 import { registerServerMethods } from './api/server.js'
 import { registerSyncMethods } from './api/sync.js'
 import { createVerifiers } from './auth.js'
+import { atprotoDidRoute, registerCommunityHandleMethods } from './community-handles.js'
 import type { PdsOptions } from './config.js'
 import { createPdsContext, type PdsContext } from './context.js'
+import { didJsonRoute } from './did-web.js'
 import { createHostApi, type PdsHostApi } from './host-api.js'
 
+export {
+  COMMUNITY_HANDLE_NSIDS,
+  HandleHostCache,
+  type HandleHostCacheOptions,
+  handleHostCache,
+  lookupHandleHost,
+  registerCommunityHandle,
+  revokeCommunityHandle,
+} from './community-handles.js'
 export type { EmailSender, PdsOptions } from './config.js'
 export type { PdsContext } from './context.js'
+export {
+  assertDidDocForThisPds,
+  currentDidDocument,
+  didWebForHost,
+  didWebHost,
+  hostedDidDocument,
+  isHostedDidWeb,
+  verifyServiceAuthIssuer,
+} from './did-web.js'
 export { DEFAULT_RESERVED_HANDLES, HandlePolicy, type HandlePolicyOptions } from './handle-policy.js'
 export { hashPassword, verifyPassword } from './password.js'
 export { Sequencer, type SequencerOptions } from './sequencer.js'
@@ -64,6 +84,9 @@ export function pds(options: PdsOptions): PdsService {
       registerImportMethods(app.xrpc, context, verifiers)
       registerAdminMethods(app.xrpc, context)
       registerModerationMethods(app.xrpc, context, verifiers)
+      registerCommunityHandleMethods(app.xrpc, context)
+      app.route('/.well-known/did.json', didJsonRoute(context))
+      app.route('/.well-known/atproto-did', atprotoDidRoute(context))
       ready(context)
     },
     async start() {

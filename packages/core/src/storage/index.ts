@@ -4,7 +4,14 @@
  * @module
  */
 import { StorageCapabilityError } from './errors.js'
-import type { HostUserStore, IndexerStore, InviteCodeStore, StorageAdapter, TakedownStore } from './types.js'
+import type {
+  CommunityHandleStore,
+  HostUserStore,
+  IndexerStore,
+  InviteCodeStore,
+  StorageAdapter,
+  TakedownStore,
+} from './types.js'
 
 export * from './errors.js'
 export { exportRepoBlocks } from './export.js'
@@ -53,4 +60,9 @@ export function asTakedownStore(storage: StorageAdapter): TakedownStore {
 /** The adapter's host-user links, or a clear error when the adapter has none. */
 export function asHostUserStore(storage: StorageAdapter): HostUserStore {
   return need(storage.hostUsers, storage, 'host user store')
+}
+
+/** The adapter's community handle store, or a clear error when the adapter has none. */
+export function asCommunityHandleStore(storage: StorageAdapter): CommunityHandleStore {
+  return need(storage.communityHandles, storage, 'community handle store')
 }

@@ -201,6 +201,25 @@ export interface AccountStore {
   consumeEmailToken(purpose: string, token: string): Promise<string | null>
 }
 
+/** A community handle: a handle under one of the app's domains, for a DID hosted on any PDS. */
+export interface CommunityHandleRow {
+  /** Lower-case handle, e.g. `alice.example.org`. */
+  handle: string
+  did: string
+  createdAt: Date
+}
+
+/** Community handles the app serves at `/.well-known/atproto-did`. */
+export interface CommunityHandleStore {
+  /** **Atomic.** Register a handle; throws {@link HandleTakenError} when it is registered already. */
+  create(row: Omit<CommunityHandleRow, 'createdAt'>): Promise<void>
+  get(handle: string): Promise<CommunityHandleRow | null>
+  /** The handles registered for a DID, oldest first. */
+  listForDid(did: string): Promise<CommunityHandleRow[]>
+  /** Remove a registration; false when there was none. */
+  delete(handle: string): Promise<boolean>
+}
+
 /** An invite code and its uses. */
 export interface InviteCodeRow {
   code: string
@@ -401,6 +420,7 @@ export interface StorageAdapter {
   readonly takedowns?: TakedownStore
   /** Host-app users linked to their accounts (the PDS's server-side host API). */
   readonly hostUsers?: HostUserStore
+  readonly communityHandles?: CommunityHandleStore
   /**
    * Verify at start-up that the database is reachable and migrated; throws {@link StorageUnavailableError}
    * or {@link StorageNotMigratedError} naming the problem and the command that fixes it.

@@ -12,6 +12,7 @@ import {
 } from '../accounts.js'
 import type { PdsAuth, PdsVerifiers } from '../auth.js'
 import type { PdsContext } from '../context.js'
+import { assertDidDocForThisPds, isHostedDidWeb, verifyDidControl } from '../did-web.js'
 import { formatAccountEvent } from '../events.js'
 import { hashPassword } from '../password.js'
 import { byAddress, rateLimiter } from '../rate-limit.js'
@@ -44,19 +45,25 @@ export function registerServerMethods(xrpc: XrpcServer, ctx: PdsContext, auth: P
 
   xrpc.procedure(ids.ComAtprotoServerCreateAccount, {
     input: { encoding: 'application/json' },
-    async handler({ input }) {
-      const body = bodyOf(input)
+    async handler(hc) {
+      const body = bodyOf(hc.input)
       if (ctx.options.inviteRequired && !str(body, 'inviteCode')) {
         throw new InvalidRequestError('No invite code provided', 'InvalidInviteCode')
       }
-      if (str(body, 'did'))
-        throw new InvalidRequestError('Bringing your own DID is not supported yet', 'IncompatibleDidDoc')
+      const handle = str(body, 'handle', true)
+      const did = str(body, 'did')
+      // An existing DID needs proof of control, unless it is a did:web this app hosts (createAccount
+      // then checks the account may take it).
+      if (did !== undefined && !isHostedDidWeb(ctx, did)) {
+        await verifyDidControl(ctx, hc, did)
+      }
       const password = str(body, 'password')
       const account = await createAccount(ctx, {
-        handle: str(body, 'handle', true),
+        handle,
         email: str(body, 'email'),
         password,
         recoveryKey: str(body, 'recoveryKey'),
+        did,
       })
       const session = await createSession(ctx, account)
       return json({ ...session, didDoc: undefined })
@@ -201,6 +208,7 @@ export function registerServerMethods(xrpc: XrpcServer, ctx: PdsContext, auth: P
       if (account.status === 'takendown')
         throw new InvalidRequestError('Account has been taken down', 'AccountTakedown')
       if ((account.status === 'active') === active) return undefined
+      if (active) await assertDidDocForThisPds(ctx, account)
       await ctx.storage.accounts.updateStatus(a.did, active ? 'active' : 'deactivated')
       await ctx.storage.sequencer.append([
         toSeqInsert(formatAccountEvent(a.did, active, active ? undefined : 'deactivated')),
