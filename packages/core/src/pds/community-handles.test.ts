@@ -150,7 +150,7 @@ describe('community handles on three domains', () => {
     for (const [body, error] of [
       [{ handle: 42 }, 'InvalidRequest'],
       [{}, 'InvalidRequest'],
-      [{ handle: 'not a handle' }, 'InvalidHandle'],
+      [{ handle: 'not a handle' }, 'InvalidRequest'], // the lexicon's handle format, checked before the handler
       [{ handle: 'mel.elsewhere.test' }, 'UnsupportedDomain'],
     ] as const) {
       expect(await asMember(member, COMMUNITY_HANDLE_NSIDS.register, body)).toMatchObject({
