@@ -3,6 +3,7 @@ import { PrismaAccountStore } from './accounts.js'
 import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
+import { type PgListenConfig, PgListener, pgConfigOfClient } from './notify.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
@@ -12,6 +13,7 @@ import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexer
 
 export type { PrismaClientLike, PrismaProvider } from './client.js'
 export { migrate, migrationNames } from './migrate.js'
+export type { PgListenConfig } from './notify.js'
 export { PrismaOAuthStore } from './oauth.js'
 export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
@@ -24,6 +26,15 @@ export interface PrismaAdapterOptions {
    * own Prisma migrations, so start-up only checks that the tables exist.
    */
   migrations?: 'adapter' | 'app'
+  /**
+   * PostgreSQL only: the dedicated connection that LISTENs for events appended by other processes over
+   * the same database, so every process's firehose delivers them within milliseconds (a slow poll stays
+   * as the safety net). Default: the connection settings of the client's `@prisma/adapter-pg` driver
+   * adapter. A connection string or `pg` client config overrides them (e.g. a direct connection when the
+   * app goes through a transaction-mode pooler such as PgBouncer, which cannot LISTEN); `false` turns
+   * it off, and other processes' events then arrive by polling (about a second).
+   */
+  listen?: false | PgListenConfig
 }
 
 /** The storage adapter over the app's Prisma client (typed structurally: pass your own PrismaClient). */
@@ -44,7 +55,12 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
   }
   const { provider } = options
   const db = withTransactionDiscipline(client as PrismaClientLike, provider)
-  const sequencer = new PrismaSequencer(db, provider)
+  const listenConfig =
+    provider === 'postgresql' && options.listen !== false
+      ? (options.listen ?? pgConfigOfClient(client))
+      : null
+  const listener = listenConfig ? new PgListener(listenConfig) : undefined
+  const sequencer = new PrismaSequencer(db, provider, listener)
   return {
     id: `prisma:${provider}`,
     repo: new PrismaRepoStore(db, provider, () => sequencer.notify()),
@@ -86,6 +102,9 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
         }
       }
     },
-    close: () => db.$disconnect(),
+    async close() {
+      await listener?.close()
+      await db.$disconnect()
+    },
   }
 }

@@ -1,16 +1,22 @@
 import type { SeqInsert, SeqRow, SequencerStore } from '@next-atproto/core'
 import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
+import { type PgListener, SEQ_CHANNEL } from './notify.js'
 
 const SEQ_LOCK_KEY = 7_262_026 // PostgreSQL advisory lock id of the firehose log
 
 /**
  * Take the log's append lock inside the current transaction: appends then commit one after the
  * other, so a reader can never see seq N+1 while N is still uncommitted (no gaps visible to readers).
- * SQLite has a single writer, which already gives that order.
+ * SQLite has a single writer, which already gives that order. Callers append events right after, so on
+ * PostgreSQL this also queues the NOTIFY that wakes the other processes' firehoses: PostgreSQL delivers
+ * it when the transaction commits (never for a rollback), and folds repeats within one transaction.
  */
 export async function lockSequencer(db: PrismaTx, provider: PrismaProvider): Promise<void> {
-  if (provider === 'postgresql') await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SEQ_LOCK_KEY})`)
-  else if (provider === 'mysql') {
+  if (provider === 'postgresql') {
+    await db.$executeRawUnsafe(
+      `SELECT pg_advisory_xact_lock(${SEQ_LOCK_KEY}), pg_notify('${SEQ_CHANNEL}', '')`,
+    )
+  } else if (provider === 'mysql') {
     // An upsert takes the row's exclusive lock at once (INSERT IGNORE + FOR UPDATE would deadlock:
     // two transactions holding shared locks both waiting to upgrade).
     await db.$executeRawUnsafe('INSERT INTO atproto_seq_lock (id) VALUES (1) ON DUPLICATE KEY UPDATE id = id')
@@ -28,11 +34,16 @@ const toRow = (r: { seq: number; did: string; type: string; body: Uint8Array; ti
 /** The firehose log over Prisma. */
 export class PrismaSequencer implements SequencerStore {
   readonly #listeners = new Set<() => void>()
+  /** Cross-process wake-ups; present on PostgreSQL with a LISTEN connection configured. */
+  readonly watch?: (onWake: () => void) => () => void
 
   constructor(
     private readonly client: PrismaClientLike,
     private readonly provider: PrismaProvider,
-  ) {}
+    listener?: PgListener,
+  ) {
+    if (listener) this.watch = (onWake) => listener.watch(onWake)
+  }
 
   async append(events: SeqInsert[]): Promise<number[]> {
     if (events.length === 0) return []

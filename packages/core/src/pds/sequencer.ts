@@ -1,8 +1,8 @@
 /**
  * The firehose: reads the database-backed event log (one ordered log, written in the commit
  * transaction) and pushes every event to live subscribers as soon as it is written. Writers in this
- * process wake it directly; other processes wake it through the storage notifier (PostgreSQL
- * LISTEN/NOTIFY) or, without one, a slow poll fallback.
+ * process wake it directly; other processes' writes wake it through the storage's `watch` hook
+ * (PostgreSQL LISTEN/NOTIFY), with a slow poll kept as the safety net, or, without a watch hook, a poll.
  */
 import { decodeCbor } from '../data/cbor.js'
 import type { SeqRow, SequencerStore } from '../storage/types.js'
@@ -11,7 +11,7 @@ import { FrameBroadcast } from '../xrpc/subscription.js'
 import { FutureCursorError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 
 /** What the sequencer needs of storage. */
-export type SequencerSource = Pick<SequencerStore, 'range' | 'latest' | 'earliest' | 'onAppend'>
+export type SequencerSource = Pick<SequencerStore, 'range' | 'latest' | 'earliest' | 'onAppend' | 'watch'>
 
 /** A frame that remembers its sequence number (to join backfill and live delivery without gaps). */
 export class SeqFrame extends EncodedFrame {
@@ -25,8 +25,13 @@ export class SeqFrame extends EncodedFrame {
 
 /** Options of {@link Sequencer}. */
 export interface SequencerOptions {
-  /** Poll interval when no cross-process notifier exists (ms); default 1000. Same-process writes never wait. */
+  /** Poll interval when the storage has no `watch` hook (ms); default 1000. Same-process writes never wait. */
   pollMs?: number
+  /**
+   * Poll interval kept as a safety net when the storage has a `watch` hook (a notification lost with a
+   * dropped connection is picked up at the latest then); default 10,000 ms.
+   */
+  fallbackPollMs?: number
   /** Page size of backfill reads; default 500. */
   pageSize?: number
   /** Frames a live subscriber may lag before it is cut off (ConsumerTooSlow); default 10,000. */
@@ -44,6 +49,7 @@ export class Sequencer {
   readonly #source: SequencerSource
   readonly #broadcast = new FrameBroadcast()
   readonly #pollMs: number
+  readonly #fallbackPollMs: number
   readonly #pageSize: number
   readonly #maxQueue: number
   #lastSeen = 0
@@ -51,11 +57,14 @@ export class Sequencer {
   #again = false
   #timer: ReturnType<typeof setInterval> | null = null
   #unsubscribe: (() => void) | null = null
+  #unwatch: (() => void) | null = null
   #started: Promise<void> | null = null
+  #closed = false
 
   constructor(source: SequencerSource, options: SequencerOptions = {}) {
     this.#source = source
     this.#pollMs = options.pollMs ?? 1000
+    this.#fallbackPollMs = options.fallbackPollMs ?? 10_000
     this.#pageSize = options.pageSize ?? 500
     this.#maxQueue = options.maxQueue ?? 10_000
   }
@@ -64,24 +73,31 @@ export class Sequencer {
   start(): Promise<void> {
     this.#started ??= (async () => {
       this.#lastSeen = (await this.#source.latest()) ?? 0
+      if (this.#closed) return
       this.#unsubscribe = this.#source.onAppend?.(() => this.wake()) ?? null
-      this.#timer = setInterval(() => this.wake(), this.#pollMs)
+      this.#unwatch = this.#source.watch?.(() => this.wake()) ?? null
+      this.#timer = setInterval(() => this.wake(), this.#unwatch ? this.#fallbackPollMs : this.#pollMs)
       this.#timer.unref?.()
     })()
     return this.#started
   }
 
-  /** Stop tailing. */
+  /** Stop tailing (timers, storage listeners) and wait for a read in progress. Idempotent. */
   async close(): Promise<void> {
+    this.#closed = true
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
     this.#unsubscribe?.()
+    this.#unsubscribe = null
+    this.#unwatch?.()
+    this.#unwatch = null
+    await this.#started?.catch(() => {})
     await this.#reading
   }
 
   /** Read and publish what was appended since the last read; call after every committed write. */
   wake(): void {
-    if (!this.#started) return
+    if (!this.#started || this.#closed) return
     if (this.#reading) {
       this.#again = true
       return

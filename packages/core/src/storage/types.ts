@@ -119,10 +119,23 @@ export interface SequencerStore {
    * consumer at "72 hours ago", decide whether a cursor fell out of the retention window).
    */
   earliestAfter?(time: Date): Promise<number | null>
-  /** Drop events older than `before` (retention window); returns how many were dropped. */
+  /**
+   * Drop events older than `before` (retention window); returns how many were dropped. Adapters delete
+   * in bounded batches (no long lock on the log) and always keep the newest event, so the log's
+   * position survives (a cursor at or below it is outdated, never "future").
+   */
   deleteBefore(before: Date): Promise<number>
-  /** Cross-process wake-up when events are appended (PostgreSQL LISTEN/NOTIFY); optional. */
+  /** Optional in-process wake-up when this process appends (a commit of this adapter instance). */
   onAppend?(listener: () => void): () => void
+  /**
+   * Optional cross-process wake-up: `onWake` is called soon after **any** process sharing the database
+   * appends events (PostgreSQL LISTEN/NOTIFY, a cheap change check elsewhere). Calls may be spurious
+   * or coalesce several appends: the caller re-reads the log with {@link range} after each one. The
+   * adapter reconnects on its own after an error and calls `onWake` once listening again (appends
+   * during the outage were not announced). Returns a function that stops watching; the adapter's
+   * resources (a dedicated connection) are released when the last watcher leaves or on close().
+   */
+  watch?(onWake: () => void): () => void
 }
 
 /** Hosting status of an account. */
