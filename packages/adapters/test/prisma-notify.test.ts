@@ -1,11 +1,17 @@
-// PostgreSQL LISTEN/NOTIFY wake-ups between two adapters (two clients, as two processes would have) over
-// one database: a committed append wakes the other side, a rolled-back one does not, and the listener
-// comes back after its connection is killed.
+// Cross-process firehose wake-ups. PostgreSQL: LISTEN/NOTIFY between two adapters (two clients, as two
+// processes would have) over one database: a committed append wakes the other side, a rolled-back one
+// does not, and the listener comes back after its connection is killed. SQLite: another process's commit
+// is noticed through PRAGMA data_version.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { Sequencer } from '@next-atproto/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type PrismaStorageAdapter, prismaAdapter } from '../src/index.js'
-import { postgresClient } from './clients.js'
+import { postgresClient, sqliteClient } from './clients.js'
 import { createPostgresDatabase, postgresAvailable, type TestDatabase } from './databases.js'
 
 const body = (n: number) => new Uint8Array([0xa1, 0x61, 0x6e, n]) // {n: n}
@@ -80,8 +86,8 @@ describe.runIf(await postgresAvailable())('prisma postgresql LISTEN/NOTIFY', () 
   })
 
   it('drives a core Sequencer: another client’s commit reaches a live subscriber without polling', async () => {
-    // A fallback poll far beyond the test timeout: only the notification can deliver in time.
-    const sequencer = new Sequencer(reader.sequencer, { fallbackPollMs: 3_600_000 })
+    // Polls far beyond the test timeout: only the notification can deliver in time.
+    const sequencer = new Sequencer(reader.sequencer, { pollMs: 3_600_000, fallbackPollMs: 3_600_000 })
     await sequencer.start()
     const abort = new AbortController()
     const frames = sequencer.subscribe(undefined, abort.signal)
@@ -93,4 +99,41 @@ describe.runIf(await postgresAvailable())('prisma postgresql LISTEN/NOTIFY', () 
     abort.abort()
     await sequencer.close()
   })
+})
+
+describe('prisma sqlite cross-process wake-ups', () => {
+  it('a commit by another process reaches a live subscriber without waiting for the poll', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'atproto-sqlite-watch-'))
+    const url = `file:${join(tmp, 'watch.db')}`
+    const storage = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    try {
+      await storage.migrate()
+      expect(storage.sequencer.watch).toBeTypeOf('function')
+      const sequencer = new Sequencer(storage.sequencer, { pollMs: 3_600_000, fallbackPollMs: 3_600_000 })
+      await sequencer.start()
+      const abort = new AbortController()
+      const frames = sequencer.subscribe(undefined, abort.signal)
+      const first = frames.next()
+      await new Promise((r) => setTimeout(r, 300)) // the first data_version reading is the baseline
+      await promisify(execFile)(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(import.meta.dirname, 'fixtures/sqlite-writer.ts'),
+          url,
+          'did:example:child',
+          '1',
+        ],
+        { cwd: join(import.meta.dirname, '..') },
+      )
+      const got = (await first).value as { seq: number }
+      expect(got.seq).toBe(await storage.sequencer.latest())
+      abort.abort()
+      await sequencer.close()
+    } finally {
+      await storage.close()
+      rmSync(tmp, { recursive: true, force: true })
+    }
+  }, 60_000)
 })

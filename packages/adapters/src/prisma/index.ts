@@ -104,6 +104,7 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     },
     async close() {
       await listener?.close()
+      sequencer.close()
       await db.$disconnect()
     },
   }

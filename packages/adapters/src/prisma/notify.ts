@@ -156,3 +156,62 @@ export class PgListener {
     this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS)
   }
 }
+
+/**
+ * Cross-process wake-ups on SQLite, which has no notifications: `PRAGMA data_version` changes when
+ * another connection (another process) commits to the file, and reading it touches no table, so it can
+ * be checked often. Writes of this process do not change it; they wake the sequencer directly.
+ */
+export class SqliteChangeWatcher {
+  readonly #watchers = new Set<() => void>()
+  readonly #read: () => Promise<number>
+  readonly #intervalMs: number
+  #timer: ReturnType<typeof setTimeout> | null = null
+  #last: number | null = null
+  #warned = false
+  /** Bumped on start and close, so a check in flight from an earlier run does not reschedule. */
+  #generation = 0
+
+  constructor(read: () => Promise<number>, intervalMs = 100) {
+    this.#read = read
+    this.#intervalMs = intervalMs
+  }
+
+  watch(onWake: () => void): () => void {
+    this.#watchers.add(onWake)
+    if (this.#watchers.size === 1) this.#schedule(++this.#generation)
+    return () => {
+      this.#watchers.delete(onWake)
+      if (this.#watchers.size === 0) this.close()
+    }
+  }
+
+  close(): void {
+    this.#generation++
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#last = null
+  }
+
+  #schedule(generation: number): void {
+    this.#timer = setTimeout(() => void this.#check(generation), this.#intervalMs)
+    this.#timer.unref?.()
+  }
+
+  async #check(generation: number): Promise<void> {
+    try {
+      const version = await this.#read()
+      if (generation !== this.#generation) return
+      const changed = this.#last !== null && version !== this.#last
+      this.#last = version
+      this.#warned = false
+      if (changed) {
+        for (const w of this.#watchers) w()
+      }
+    } catch (err) {
+      if (!this.#warned) console.warn('sequencer: PRAGMA data_version failed; polling meanwhile', err)
+      this.#warned = true
+    }
+    if (generation === this.#generation) this.#schedule(generation)
+  }
+}

@@ -1,6 +1,6 @@
 import type { SeqInsert, SeqRow, SequencerStore } from '@next-atproto/core'
 import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
-import { type PgListener, SEQ_CHANNEL } from './notify.js'
+import { type PgListener, SEQ_CHANNEL, SqliteChangeWatcher } from './notify.js'
 
 const SEQ_LOCK_KEY = 7_262_026 // PostgreSQL advisory lock id of the firehose log
 
@@ -34,8 +34,12 @@ const toRow = (r: { seq: number; did: string; type: string; body: Uint8Array; ti
 /** The firehose log over Prisma. */
 export class PrismaSequencer implements SequencerStore {
   readonly #listeners = new Set<() => void>()
-  /** Cross-process wake-ups; present on PostgreSQL with a LISTEN connection configured. */
+  /**
+   * Cross-process wake-ups: LISTEN/NOTIFY on PostgreSQL (when a LISTEN connection is configured), a
+   * `PRAGMA data_version` check every 100 ms on SQLite; MySQL has neither and is polled.
+   */
   readonly watch?: (onWake: () => void) => () => void
+  readonly #sqliteWatcher?: SqliteChangeWatcher
 
   constructor(
     private readonly client: PrismaClientLike,
@@ -43,6 +47,20 @@ export class PrismaSequencer implements SequencerStore {
     listener?: PgListener,
   ) {
     if (listener) this.watch = (onWake) => listener.watch(onWake)
+    else if (provider === 'sqlite') {
+      const watcher = new SqliteChangeWatcher(async () => {
+        const rows =
+          await client.$queryRawUnsafe<Array<{ data_version: number | bigint }>>('PRAGMA data_version')
+        return Number(rows[0]!.data_version)
+      })
+      this.#sqliteWatcher = watcher
+      this.watch = (onWake) => watcher.watch(onWake)
+    }
+  }
+
+  /** Stop the change check (adapter close). */
+  close(): void {
+    this.#sqliteWatcher?.close()
   }
 
   async append(events: SeqInsert[]): Promise<number[]> {
