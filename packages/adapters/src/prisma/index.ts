@@ -66,7 +66,7 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     repo: new PrismaRepoStore(db, provider, () => sequencer.notify()),
     accounts: new PrismaAccountStore(db),
     sequencer,
-    blobs: new PrismaBlobMetaStore(db),
+    blobs: new PrismaBlobMetaStore(db, provider),
     rateLimits: new PrismaRateLimits(db, provider),
     plc: new PrismaPlcStore(db, provider),
     // Optional parts exist when the client was generated with their fragments (sync --only …).

@@ -3,6 +3,8 @@ import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
 import { type PgListener, SEQ_CHANNEL, SqliteChangeWatcher } from './notify.js'
 
 const SEQ_LOCK_KEY = 7_262_026 // PostgreSQL advisory lock id of the firehose log
+/** Events deleted per statement when pruning. */
+const PRUNE_BATCH = 1000
 
 /**
  * Take the log's append lock inside the current transaction: appends then commit one after the
@@ -114,8 +116,30 @@ export class PrismaSequencer implements SequencerStore {
     return row?.seq ?? null
   }
 
+  /**
+   * Retention: delete in batches of {@link PRUNE_BATCH} so no statement holds long locks on the log or
+   * builds a huge transaction; each batch is one delete over a primary-key range (found through the
+   * `time` index), re-checking `time` because `time` is only roughly in seq order (PostgreSQL's now()
+   * is the transaction's start). The newest event always stays, so the log's position survives.
+   */
   async deleteBefore(before: Date): Promise<number> {
-    return (await this.client.atprotoSeqEvent.deleteMany({ where: { time: { lt: before } } })).count
+    const newest = await this.latest()
+    if (newest === null) return 0
+    let total = 0
+    for (;;) {
+      const rows: Array<{ seq: number }> = await this.client.atprotoSeqEvent.findMany({
+        where: { time: { lt: before }, seq: { lt: newest } },
+        orderBy: { seq: 'asc' },
+        take: PRUNE_BATCH,
+        select: { seq: true },
+      })
+      if (rows.length === 0) return total
+      const { count } = await this.client.atprotoSeqEvent.deleteMany({
+        where: { seq: { gte: rows[0]!.seq, lte: rows.at(-1)!.seq }, time: { lt: before } },
+      })
+      total += count
+      if (rows.length < PRUNE_BATCH) return total
+    }
   }
 
   /** In-process wake-up after appends (other processes poll or use a LISTEN notifier). */

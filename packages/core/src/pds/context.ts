@@ -2,7 +2,7 @@ import { PlcClient } from '../plc/client.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { PdsOptions } from './config.js'
 import { HandlePolicy } from './handle-policy.js'
-import { Sequencer } from './sequencer.js'
+import { DEFAULT_FIREHOSE_RETENTION_MS, Sequencer } from './sequencer.js'
 
 /** Everything the PDS's XRPC handlers share. Built once per app in `pds()` setup. */
 export interface PdsContext {
@@ -35,6 +35,8 @@ export function createPdsContext(options: PdsOptions, publicUrl: string): PdsCon
       typeof options.jwtSecret === 'string' ? new TextEncoder().encode(options.jwtSecret) : options.jwtSecret,
     handles: new HandlePolicy({ domains: options.handleDomains, reserved: options.reservedHandles }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
-    sequencer: new Sequencer(options.storage.sequencer),
+    sequencer: new Sequencer(options.storage.sequencer, {
+      retentionMs: options.firehoseRetentionMs ?? DEFAULT_FIREHOSE_RETENTION_MS,
+    }),
   }
 }

@@ -13,29 +13,63 @@ import { registerSyncMethods } from './api/sync.js'
 import { createVerifiers } from './auth.js'
 import type { PdsOptions } from './config.js'
 import { createPdsContext, type PdsContext } from './context.js'
+import { CrawlerNotifier } from './crawlers.js'
+import { PdsJobs } from './jobs.js'
 
+export { type BlobGcOptions, type BlobGcResult, claimBlobs, collectBlobGarbage } from './blob-gc.js'
 export type { EmailSender, PdsOptions } from './config.js'
 export type { PdsContext } from './context.js'
+export {
+  CrawlerNotifier,
+  type CrawlerNotifierOptions,
+  DEFAULT_CRAWL_INTERVAL_MS,
+  requestCrawlUrl,
+} from './crawlers.js'
 export { DEFAULT_RESERVED_HANDLES, HandlePolicy, type HandlePolicyOptions } from './handle-policy.js'
+export {
+  DEFAULT_BLOB_GRACE_MS,
+  DEFAULT_JOB_INTERVAL_MS,
+  DEFAULT_TEMP_BLOB_TTL_MS,
+  PdsJobs,
+  type PdsJobsOptions,
+  PeriodicJob,
+} from './jobs.js'
 export { hashPassword, verifyPassword } from './password.js'
-export { Sequencer, type SequencerOptions } from './sequencer.js'
+export { DEFAULT_FIREHOSE_RETENTION_MS, Sequencer, type SequencerOptions } from './sequencer.js'
 
 /** The PDS as a service; `context` is available after setup (for the host app's server-side API). */
 export interface PdsService extends AtprotoService {
   readonly context: PdsContext
+  /** The maintenance jobs (scheduled on start unless `jobs: false`); available after setup. */
+  readonly jobs: PdsJobs
 }
 
 /** Create the PDS service. */
 export function pds(options: PdsOptions): PdsService {
   let context: PdsContext | undefined
+  let jobs: PdsJobs | undefined
+  let crawlers: CrawlerNotifier | undefined
+  let stopCrawlHook: (() => void) | undefined
   return {
     name: 'pds',
     get context() {
       if (!context) throw new Error('pds: not set up yet (await atproto.ready)')
       return context
     },
+    get jobs() {
+      if (!jobs) throw new Error('pds: not set up yet (await atproto.ready)')
+      return jobs
+    },
     async setup(app) {
       context = createPdsContext(options, app.publicUrl)
+      jobs = new PdsJobs(context, options.jobs || {})
+      if (options.crawlers?.length) {
+        crawlers = new CrawlerNotifier({
+          hostname: new URL(app.publicUrl).host,
+          crawlers: options.crawlers,
+          intervalMs: options.crawlIntervalMs,
+        })
+      }
       const verifiers = createVerifiers(context)
       registerServerMethods(app.xrpc, context, verifiers)
       registerRepoMethods(app.xrpc, context, verifiers)
@@ -47,8 +81,16 @@ export function pds(options: PdsOptions): PdsService {
     async start() {
       await options.storage.check()
       await context?.sequencer.start()
+      if (options.jobs !== false) jobs?.start()
+      if (crawlers && context) {
+        void crawlers.notify()
+        stopCrawlHook = context.sequencer.onEvents(() => void crawlers?.notify())
+      }
     },
     async close() {
+      stopCrawlHook?.()
+      await crawlers?.close()
+      await jobs?.close()
       await context?.sequencer.close()
     },
   }

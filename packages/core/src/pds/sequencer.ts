@@ -11,7 +11,13 @@ import { FrameBroadcast } from '../xrpc/subscription.js'
 import { FutureCursorError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 
 /** What the sequencer needs of storage. */
-export type SequencerSource = Pick<SequencerStore, 'range' | 'latest' | 'earliest' | 'onAppend' | 'watch'>
+export type SequencerSource = Pick<
+  SequencerStore,
+  'range' | 'latest' | 'earliest' | 'earliestAfter' | 'onAppend' | 'watch'
+>
+
+/** Default firehose replay window: 72 hours (the reference PDS's). */
+export const DEFAULT_FIREHOSE_RETENTION_MS = 72 * 3600_000
 
 /** A frame that remembers its sequence number (to join backfill and live delivery without gaps). */
 export class SeqFrame extends EncodedFrame {
@@ -36,6 +42,12 @@ export interface SequencerOptions {
   pageSize?: number
   /** Frames a live subscriber may lag before it is cut off (ConsumerTooSlow); default 10,000. */
   maxQueue?: number
+  /**
+   * Replay window (ms): a cursor whose next event is older than this gets `#info OutdatedCursor` and
+   * replay from the oldest event inside the window, even before the pruning job removed the older
+   * ones. Without it, only a cursor below the oldest stored event is outdated.
+   */
+  retentionMs?: number
 }
 
 /** Encode a stored event as its wire frame (`#commit` etc. with `seq` first, as the reference orders keys). */
@@ -52,6 +64,7 @@ export class Sequencer {
   readonly #fallbackPollMs: number
   readonly #pageSize: number
   readonly #maxQueue: number
+  readonly #retentionMs: number | undefined
   #lastSeen = 0
   #reading: Promise<void> | null = null
   #again = false
@@ -60,6 +73,7 @@ export class Sequencer {
   #unwatch: (() => void) | null = null
   #started: Promise<void> | null = null
   #closed = false
+  readonly #eventListeners = new Set<() => void>()
 
   constructor(source: SequencerSource, options: SequencerOptions = {}) {
     this.#source = source
@@ -67,6 +81,7 @@ export class Sequencer {
     this.#fallbackPollMs = options.fallbackPollMs ?? 10_000
     this.#pageSize = options.pageSize ?? 500
     this.#maxQueue = options.maxQueue ?? 10_000
+    this.#retentionMs = options.retentionMs
   }
 
   /** Begin tailing the log from its current end. Idempotent. */
@@ -114,6 +129,7 @@ export class Sequencer {
               this.#lastSeen = row.seq
               if (this.#broadcast.size > 0) this.#broadcast.publishFrame(frameForRow(row))
             }
+            if (rows.length > 0) this.#emitEvents()
             if (rows.length < this.#pageSize) break
           }
         } while (this.#again)
@@ -123,6 +139,41 @@ export class Sequencer {
         this.#reading = null
       }
     })()
+  }
+
+  /**
+   * Call `listener` whenever new events were read from the log (written by any process), e.g. to tell
+   * relays about writes. Listeners must not throw or block. Returns the unsubscribe.
+   */
+  onEvents(listener: () => void): () => void {
+    this.#eventListeners.add(listener)
+    return () => this.#eventListeners.delete(listener)
+  }
+
+  #emitEvents(): void {
+    for (const l of this.#eventListeners) {
+      try {
+        l()
+      } catch (err) {
+        console.error('sequencer: an event listener threw', err)
+      }
+    }
+  }
+
+  /** Whether events after `cursor` are gone (pruned) or older than the replay window. */
+  async #outdated(cursor: number): Promise<boolean> {
+    const earliest = await this.#source.earliest()
+    if (earliest !== null && cursor < earliest - 1) return true
+    if (this.#retentionMs === undefined) return false
+    const [next] = await this.#source.range({ after: cursor, limit: 1 })
+    return next !== undefined && next.time.getTime() < Date.now() - this.#retentionMs
+  }
+
+  /** The seq just before the oldest event inside the replay window (replay continues after it). */
+  async #windowStart(latest: number): Promise<number> {
+    if (this.#retentionMs === undefined || !this.#source.earliestAfter) return 0
+    const first = await this.#source.earliestAfter(new Date(Date.now() - this.#retentionMs))
+    return first === null ? latest : first - 1
   }
 
   /**
@@ -141,8 +192,9 @@ export class Sequencer {
         if (!Number.isSafeInteger(cursor) || cursor < 0) throw new InvalidRequestError('Invalid cursor')
         const latest = (await this.#source.latest()) ?? 0
         if (cursor > latest) throw new FutureCursorError()
-        const earliest = await this.#source.earliest()
-        if (earliest !== null && cursor < earliest - 1) {
+        if (await this.#outdated(cursor)) {
+          // Replay the oldest retained event next: events older than the window may still be stored.
+          last = Math.max(cursor, await this.#windowStart(latest))
           yield {
             $type: '#info',
             name: 'OutdatedCursor',

@@ -253,6 +253,7 @@ export interface BlobRow {
   /** Key in the blob store while the blob is not yet referenced by a record. */
   tempKey: string | null
   takedown: boolean
+  /** Upload time, refreshed when a write claims the blob ({@link BlobMetaStore.claim}). */
   createdAt: Date
 }
 
@@ -281,6 +282,22 @@ export interface BlobMetaStore {
    */
   unreferenced?(cids: CID[]): Promise<CID[]>
   setTakedown(did: string, cid: CID, takedown: boolean): Promise<void>
+  /**
+   * Optional, **atomic per blob**: lease the account's blobs for a write about to reference them, by
+   * setting their `createdAt` to now. Garbage collection ({@link collectGarbage}) only takes blobs whose
+   * `createdAt` is older than its grace period and re-checks that in the delete itself, so a claimed
+   * blob survives until the write has added its references. Returns the rows found (as updated); a CID
+   * missing from the result was never uploaded or was just collected: refuse the write.
+   */
+  claim?(did: string, cids: CID[]): Promise<BlobRow[]>
+  /**
+   * Optional, for garbage collection: delete and return up to `limit` rows that are temporary (never
+   * referenced) with `createdAt` before `tempBefore`, or permanent, referenced by no record, with
+   * `createdAt` before `unreferencedBefore`; oldest first. Each row is deleted only if it still
+   * qualifies at that moment (a concurrent {@link claim} wins). Bytes are the caller's: delete temporary
+   * objects by `tempKey`, and permanent ones only for CIDs {@link unreferenced} returns.
+   */
+  collectGarbage?(opts: { tempBefore: Date; unreferencedBefore: Date; limit: number }): Promise<BlobRow[]>
 }
 
 /** Fixed-window counters for rate limits. */

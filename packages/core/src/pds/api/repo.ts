@@ -7,6 +7,7 @@ import type { CommitData } from '../../repo/repo.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsVerifiers } from '../auth.js'
+import { claimBlobs } from '../blob-gc.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
 import { byAccount, rateLimiter } from '../rate-limit.js'
@@ -30,16 +31,9 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   const writeLimit = rateLimiter(ctx, 'writes', byAccount)
 
   const commit = async (did: string, writes: PreparedWrite[], swapCommit?: CID) => {
-    // Every referenced blob must have been uploaded by this account (as the reference checks).
-    const blobRows = new Map<string, { tempKey: string | null }>()
-    for (const w of writes) {
-      if (w.action === 'delete') continue
-      for (const cid of w.blobs) {
-        const row = await ctx.storage.blobs.get(did, cid)
-        if (!row) throw new InvalidRequestError(`Could not find blob: ${cid}`, 'BlobNotFound')
-        blobRows.set(cid.toString(), row)
-      }
-    }
+    // Every referenced blob must have been uploaded by this account (as the reference checks). Claiming
+    // leases them, so blob garbage collection cannot take them before addRefs below (jobs.ts).
+    const blobRows = await claimBlobs(ctx, did, writes)
     const data = await applyWrites(ctx, did, writes, swapCommit)
     for (const [cid, row] of blobRows) {
       if (row.tempKey) await ctx.blobstore.makePermanent(row.tempKey, CID.parse(cid))
@@ -50,10 +44,9 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         const orphaned = await ctx.storage.blobs.removeRefs(did, uri)
         const stillUsed = new Set(w.action === 'update' ? w.blobs.map(String) : [])
         const gone = orphaned.filter((c) => !stillUsed.has(c.toString()))
-        if (gone.length > 0) {
-          // Bytes are shared by CID across accounts: a GC pass removes them once no account has them.
-          await ctx.storage.blobs.delete(did, gone)
-        }
+        // With collectGarbage, the blob GC job deletes unreferenced blobs (rows, then bytes) once their
+        // lease ran out: deleting here would race a concurrent write that just claimed one.
+        if (gone.length > 0 && !ctx.storage.blobs.collectGarbage) await ctx.storage.blobs.delete(did, gone)
       }
       if (w.action !== 'delete' && w.blobs.length > 0) await ctx.storage.blobs.addRefs(did, uri, w.blobs)
     }
