@@ -101,17 +101,21 @@ export class PgListener {
     const generation = this.#generation
     const stale = () => !this.#active || generation !== this.#generation
     if (stale()) return
-    let client: PgClientLike
+    let Client: new (config: unknown) => PgClientLike
     try {
       // `pg` is what @prisma/adapter-pg runs on, so it is installed wherever this code path runs.
       const pg = (await import('pg' as string)) as { default?: { Client: unknown }; Client?: unknown }
-      const Client = (pg.default?.Client ?? pg.Client) as new (config: unknown) => PgClientLike
-      const config = typeof this.#config === 'string' ? { connectionString: this.#config } : this.#config
-      client = new Client({ ...config, application_name: 'next-atproto firehose listener' })
+      Client = (pg.default?.Client ?? pg.Client) as typeof Client
     } catch (err) {
-      if (!stale()) this.#lost(null, err)
+      // Not a transient failure: stay on polling rather than retrying forever.
+      console.warn(
+        `sequencer: cannot load the \`pg\` package for LISTEN/NOTIFY (${(err as Error).message}); other processes' events arrive by polling`,
+      )
+      this.#active = false
       return
     }
+    const config = typeof this.#config === 'string' ? { connectionString: this.#config } : this.#config
+    const client = new Client({ ...config, application_name: 'next-atproto firehose listener' })
     const lost = (err: unknown) => this.#lost(client, err)
     client.on('error', (err) => lost(err))
     client.on('end', () => lost(new Error('connection ended')))

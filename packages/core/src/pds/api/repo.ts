@@ -32,7 +32,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
 
   const commit = async (did: string, writes: PreparedWrite[], swapCommit?: CID) => {
     // Every referenced blob must have been uploaded by this account (as the reference checks). Claiming
-    // leases them, so blob garbage collection cannot take them before addRefs below (jobs.ts).
+    // leases them, so blob garbage collection cannot take them before addRefs below (blob-gc.ts).
     const blobRows = await claimBlobs(ctx, did, writes)
     const data = await applyWrites(ctx, did, writes, swapCommit)
     for (const [cid, row] of blobRows) {
