@@ -8,6 +8,11 @@
  * (a conditional delete in storage). Either the claim comes first and the row stays, or the delete does
  * and the claim finds nothing, so the write is refused before anything is committed. The grace period
  * must exceed the time from a claim to `addRefs` (a commit: seconds).
+ *
+ * Bytes are stored once per CID and shared by accounts, so they go only when no account has a row for
+ * the CID. One narrow window remains: another account uploading the very same bytes and committing a
+ * record with them between the collector's `unreferenced` check and its byte delete (milliseconds) would
+ * lose them; closing it needs a per-CID lock in the blob store, which its interface does not offer yet.
  */
 import type { CID } from '../data/cid.js'
 import { InvalidRequestError } from '../xrpc/xrpc-error.js'
