@@ -122,65 +122,6 @@ async function replay(
 const seqOf = (f: ReturnType<typeof decodeFrame>) =>
   f.op === 1 ? (f.body.seq as number | undefined) : undefined
 
-describe('firehose retention', () => {
-  it('replays from the oldest event in the window after an #info OutdatedCursor, before and after pruning', async () => {
-    const storage = memoryAdapter()
-    const h = await startPds(storage, new MemoryBlobStore(), { firehoseRetentionMs: 400 })
-    try {
-      const { agent, did } = await newAccount(h)
-      for (let i = 0; i < 3; i++) {
-        await agent.com.atproto.repo.createRecord({
-          repo: did,
-          collection: 'app.bsky.feed.post',
-          record: post(`old ${i}`),
-        })
-      }
-      const oldLatest = (await storage.sequencer.latest())!
-      await sleep(600) // everything so far is now outside the window
-      for (let i = 0; i < 2; i++) {
-        await agent.com.atproto.repo.createRecord({
-          repo: did,
-          collection: 'app.bsky.feed.post',
-          record: post(`new ${i}`),
-        })
-      }
-      const latest = (await storage.sequencer.latest())!
-      const retained = [oldLatest + 1, oldLatest + 2]
-      expect(latest).toBe(oldLatest + 2)
-      const untilLatest = (fs: ReturnType<typeof decodeFrame>[]) => fs.some((f) => seqOf(f) === latest)
-
-      // Not pruned yet: old events are still stored, but out of the window all the same.
-      const before = await replay(h.url, 0, untilLatest)
-      expect(before[0]).toMatchObject({ op: 1, t: '#info', body: { name: 'OutdatedCursor' } })
-      expect(before.slice(1).map(seqOf)).toEqual(retained)
-
-      // The job deletes what is outside the window, in storage.
-      expect(await h.service.jobs.pruneFirehose()).toBe(oldLatest)
-      expect(await storage.sequencer.earliest()).toBe(oldLatest + 1)
-      const after = await replay(h.url, 2, untilLatest)
-      expect(after[0]).toMatchObject({ op: 1, t: '#info', body: { name: 'OutdatedCursor' } })
-      expect(after.slice(1).map(seqOf)).toEqual(retained)
-
-      // A cursor inside the window replays without a notice; the newest cursor replays nothing.
-      const inside = await replay(h.url, oldLatest + 1, untilLatest)
-      expect(inside.map(seqOf)).toEqual([latest])
-      // A cursor past the end is still a FutureCursor error.
-      const future = await replay(h.url, latest + 100, (fs) => fs.length > 0)
-      expect(future[0]).toMatchObject({ op: -1, body: { error: 'FutureCursor' } })
-
-      // Once everything is older than the window, pruning keeps the newest event (the log's position).
-      await sleep(600)
-      expect(await h.service.jobs.pruneFirehose()).toBe(1)
-      expect(await storage.sequencer.earliest()).toBe(latest)
-      const [info, ...rest] = await replay(h.url, 1, (fs) => fs.length >= 1)
-      expect(info).toMatchObject({ op: 1, t: '#info', body: { name: 'OutdatedCursor' } })
-      expect(rest).toEqual([])
-    } finally {
-      await h.close()
-    }
-  })
-})
-
 /** Storage backends of the blob GC tests; `beforeDelete` runs once before the next blob row delete. */
 interface GcBackend {
   name: string
@@ -431,6 +372,71 @@ for (const backend of backends) {
             await check(blob, 'refused')
           }
         }
+      } finally {
+        await h.close()
+        await b.cleanup()
+      }
+    })
+  })
+}
+
+for (const backend of backends) {
+  describe(`firehose retention: ${backend.name}`, () => {
+    it('replays from the oldest event in the window after an #info OutdatedCursor, before and after pruning', {
+      timeout: 60_000,
+    }, async () => {
+      const b = await backend.make()
+      const storage = b.storage
+      const h = await startPds(storage, b.blobstore, { firehoseRetentionMs: 2000 })
+      try {
+        const { agent, did } = await newAccount(h)
+        for (let i = 0; i < 3; i++) {
+          await agent.com.atproto.repo.createRecord({
+            repo: did,
+            collection: 'app.bsky.feed.post',
+            record: post(`old ${i}`),
+          })
+        }
+        const oldLatest = (await storage.sequencer.latest())!
+        await sleep(2500) // everything so far is now outside the window
+        for (let i = 0; i < 2; i++) {
+          await agent.com.atproto.repo.createRecord({
+            repo: did,
+            collection: 'app.bsky.feed.post',
+            record: post(`new ${i}`),
+          })
+        }
+        const latest = (await storage.sequencer.latest())!
+        const retained = [oldLatest + 1, oldLatest + 2]
+        expect(latest).toBe(oldLatest + 2)
+        const untilLatest = (fs: ReturnType<typeof decodeFrame>[]) => fs.some((f) => seqOf(f) === latest)
+
+        // Not pruned yet: old events are still stored, but out of the window all the same.
+        const before = await replay(h.url, 0, untilLatest)
+        expect(before[0]).toMatchObject({ op: 1, t: '#info', body: { name: 'OutdatedCursor' } })
+        expect(before.slice(1).map(seqOf)).toEqual(retained)
+
+        // The job deletes what is outside the window, in storage.
+        expect(await h.service.jobs.pruneFirehose()).toBe(oldLatest)
+        expect(await storage.sequencer.earliest()).toBe(oldLatest + 1)
+        const after = await replay(h.url, 2, untilLatest)
+        expect(after[0]).toMatchObject({ op: 1, t: '#info', body: { name: 'OutdatedCursor' } })
+        expect(after.slice(1).map(seqOf)).toEqual(retained)
+
+        // A cursor inside the window replays without a notice; the newest cursor replays nothing.
+        const inside = await replay(h.url, oldLatest + 1, untilLatest)
+        expect(inside.map(seqOf)).toEqual([latest])
+        // A cursor past the end is still a FutureCursor error.
+        const future = await replay(h.url, latest + 100, (fs) => fs.length > 0)
+        expect(future[0]).toMatchObject({ op: -1, body: { error: 'FutureCursor' } })
+
+        // Once everything is older than the window, pruning keeps the newest event (the log's position).
+        await sleep(2500)
+        expect(await h.service.jobs.pruneFirehose()).toBe(1)
+        expect(await storage.sequencer.earliest()).toBe(latest)
+        const [info, ...rest] = await replay(h.url, 1, (fs) => fs.length >= 1)
+        expect(info).toMatchObject({ op: 1, t: '#info', body: { name: 'OutdatedCursor' } })
+        expect(rest).toEqual([])
       } finally {
         await h.close()
         await b.cleanup()
