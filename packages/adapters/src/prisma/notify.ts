@@ -115,7 +115,12 @@ export class PgListener {
       return
     }
     const config = typeof this.#config === 'string' ? { connectionString: this.#config } : this.#config
-    const client = new Client({ ...config, application_name: 'next-atproto firehose listener' })
+    // TCP keepalive: an idle listener is how a silently dropped connection would otherwise go unnoticed.
+    const client = new Client({
+      keepAlive: true,
+      ...config,
+      application_name: 'next-atproto firehose listener',
+    })
     const lost = (err: unknown) => this.#lost(client, err)
     client.on('error', (err) => lost(err))
     client.on('end', () => lost(new Error('connection ended')))
