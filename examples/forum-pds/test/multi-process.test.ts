@@ -2,10 +2,14 @@
 // concurrent, on several accounts; each process's firehose must deliver the same single ordered log
 // (same seqs, byte-identical events, no gap or repeat), every #commit verifying by sync 1.1 inversion
 // and chaining on its repo's previous commit. Also prints the cross-process latency (write returned on
-// one process -> event received on the other's firehose) with LISTEN/NOTIFY and with polling only.
+// one process -> event received on the other's firehose) with LISTEN/NOTIFY and with polling only, and
+// the same over one SQLite file (woken by PRAGMA data_version).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AtpAgent } from '@atproto/api'
 import { verifySignature } from '@atproto/crypto'
@@ -13,7 +17,7 @@ import { prismaAdapter } from '@next-atproto/adapters'
 import { AccountSigningKey, type CID, decodeFrame, readCarBytes, verifyCommitProof } from '@next-atproto/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { postgresClient } from '../../../packages/adapters/test/clients.js'
+import { postgresClient, sqliteClient } from '../../../packages/adapters/test/clients.js'
 import {
   createPostgresDatabase,
   postgresAvailable,
@@ -21,7 +25,7 @@ import {
 } from '../../../packages/adapters/test/databases.js'
 import { freePort } from './start-app.js'
 
-const script = fileURLToPath(new URL('./pg-pds-process.ts', import.meta.url))
+const script = fileURLToPath(new URL('./pds-process.ts', import.meta.url))
 const secrets = {
   JWT_SECRET: randomBytes(32).toString('hex'),
   PLC_ROTATION_KEY: Buffer.from(AccountSigningKey.generate().privateKey).toString('hex'),
@@ -33,12 +37,13 @@ interface Proc {
   stop(): Promise<void>
 }
 
-async function startProcess(databaseUrl: string, listen: boolean): Promise<Proc> {
+async function startProcess(databaseUrl: string, listen: boolean, provider = 'postgresql'): Promise<Proc> {
   const port = await freePort()
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     env: {
       ...process.env,
       ...secrets,
+      PROVIDER: provider,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       LISTEN: listen ? '1' : '0',
@@ -333,6 +338,71 @@ describe.runIf(await postgresAvailable())('two app processes over one PostgreSQL
     await Promise.all(hoses.map((h) => h.waitForSeq(latest)))
     for (const h of hoses) h.close()
     expect(hoses[0].events.length).toBeGreaterThan(60)
+    expect(hoses[0].events.map((e) => e.raw)).toEqual(hoses[1].events.map((e) => e.raw))
+  })
+})
+
+describe('two app processes over one SQLite file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atproto-multi-sqlite-'))
+  const url = `file:${join(dir, 'shared.db')}`
+  let procs: Proc[] = []
+  let figures: { returned: number[]; sent: number[] } | undefined
+  beforeAll(async () => {
+    const storage = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    await storage.migrate()
+    await storage.close()
+  })
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()))
+    rmSync(dir, { recursive: true, force: true })
+    if (figures) {
+      const line = (xs: number[]) =>
+        `p50 ${percentile(xs, 50).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms`
+      console.log(
+        `cross-process firehose latency, SQLite PRAGMA data_version (${figures.returned.length} writes): write returned -> event on the other process ${line(figures.returned)}; write sent -> event ${line(figures.sent)}`,
+      )
+    }
+  })
+
+  it('each process serves the same log of writes sent to both, woken by the data_version check', {
+    timeout: 300_000,
+  }, async () => {
+    procs = await Promise.all([startProcess(url, true, 'sqlite'), startProcess(url, true, 'sqlite')])
+    const [a, b] = procs as [Proc, Proc]
+    const hoses = [firehose(a.url), firehose(b.url)] as const
+    await Promise.all(hoses.map((h) => h.opened))
+    const accounts: Array<[AtpAgent, AtpAgent]> = []
+    for (let i = 0; i < 2; i++) {
+      const handle = `q${i}${randomBytes(3).toString('hex')}.test`
+      const creator = new AtpAgent({ service: procs[i]!.url })
+      await creator.createAccount({ handle, password: 'password-123' })
+      const other = new AtpAgent({ service: procs[1 - i]!.url })
+      await other.login({ identifier: handle, password: 'password-123' })
+      accounts.push(i === 0 ? [creator, other] : [other, creator])
+    }
+    await Promise.all(
+      accounts.flatMap((pair) =>
+        pair.map(async (agent, side) => {
+          for (let i = 0; i < 6; i++) {
+            await agent.com.atproto.repo.createRecord({
+              repo: agent.session!.did,
+              collection: 'app.bsky.feed.post',
+              record: post(`sqlite ${side}/${i}`),
+            })
+          }
+        }),
+      ),
+    )
+    figures = await measureLatency([a, b], accounts, hoses, 60)
+    const reader = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    const log = await reader.sequencer.range({ after: 0, limit: 10_000 })
+    await reader.close()
+    await Promise.all(hoses.map((h) => h.waitForSeq(log.at(-1)!.seq)))
+    for (const h of hoses) h.close()
+    const seqs = log.map((r) => r.seq)
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1))
+    expect(log.filter((r) => r.type === 'commit')).toHaveLength(2 * 2 * 6 + 60)
+    for (const h of hoses) expect(h.events.map((e) => e.seq)).toEqual(seqs)
     expect(hoses[0].events.map((e) => e.raw)).toEqual(hoses[1].events.map((e) => e.raw))
   })
 })

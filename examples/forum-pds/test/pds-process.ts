@@ -1,16 +1,17 @@
 /**
  * One app process of a multi-process deployment (multi-process.test.ts): a PDS over a shared PostgreSQL
- * database, served by a plain Node HTTP + WebSocket server on loopback. Every process gets the same
- * secrets and service DID, as replicas behind one hostname would. Env: DATABASE_URL, PORT, JWT_SECRET,
- * PLC_ROTATION_KEY (hex), SERVICE_DID, LISTEN (`0` turns LISTEN/NOTIFY off: poll only).
- * Run: node --import tsx pg-pds-process.ts
+ * database or SQLite file, served by a plain Node HTTP + WebSocket server on loopback. Every process gets
+ * the same secrets and service DID, as replicas behind one hostname would. Env: PROVIDER (`postgresql`,
+ * default, or `sqlite`), DATABASE_URL, PORT, JWT_SECRET, PLC_ROTATION_KEY (hex), SERVICE_DID, LISTEN
+ * (`0` turns PostgreSQL LISTEN/NOTIFY off: poll only).
+ * Run: node --import tsx pds-process.ts
  */
 import { once } from 'node:events'
 import { createServer } from 'node:http'
 import { MemoryBlobStore, prismaAdapter } from '@next-atproto/adapters'
 import { AccountSigningKey, type Atproto, createAtproto, pds, plcService } from '@next-atproto/core'
 import { createNodeWebSocket, toNodeHandler } from '@next-atproto/core/node'
-import { postgresClient } from '../../../packages/adapters/test/clients.js'
+import { postgresClient, sqliteClient } from '../../../packages/adapters/test/clients.js'
 
 const env = (name: string) => {
   const value = process.env[name]
@@ -19,10 +20,13 @@ const env = (name: string) => {
 }
 const port = Number(env('PORT'))
 const publicUrl = `http://127.0.0.1:${port}`
-const storage = prismaAdapter(postgresClient(env('DATABASE_URL')), {
-  provider: 'postgresql',
-  ...(process.env.LISTEN === '0' ? { listen: false as const } : {}),
-})
+const storage =
+  process.env.PROVIDER === 'sqlite'
+    ? prismaAdapter(sqliteClient(env('DATABASE_URL')), { provider: 'sqlite' })
+    : prismaAdapter(postgresClient(env('DATABASE_URL')), {
+        provider: 'postgresql',
+        ...(process.env.LISTEN === '0' ? { listen: false as const } : {}),
+      })
 const app: Atproto = createAtproto({
   publicUrl,
   services: [
