@@ -12,6 +12,7 @@ const PRUNE_BATCH = 1000
  * SQLite has a single writer, which already gives that order. Callers append events right after, so on
  * PostgreSQL this also queues the NOTIFY that wakes the other processes' firehoses: PostgreSQL delivers
  * it when the transaction commits (never for a rollback), and folds repeats within one transaction.
+ * (PLC directory writes take this lock too; their notification is a spurious wake, which watchers allow.)
  */
 export async function lockSequencer(db: PrismaTx, provider: PrismaProvider): Promise<void> {
   if (provider === 'postgresql') {
