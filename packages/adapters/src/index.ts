@@ -8,6 +8,7 @@ export { BlobTooLargeError, MemoryBlobStore } from './memory/blobstore.js'
 export { memoryAdapter } from './memory/index.js'
 export {
   migrate as migrateAtproto,
+  type PgListenConfig,
   type PrismaAdapterOptions,
   type PrismaClientLike,
   type PrismaProvider,

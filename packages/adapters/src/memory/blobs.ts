@@ -80,6 +80,39 @@ export class MemoryBlobMetaStore implements BlobMetaStore {
     return (this.#refs.get(this.#key(did, cid))?.size ?? 0) > 0
   }
 
+  async claim(did: string, cids: CID[]) {
+    const out: BlobRow[] = []
+    for (const cid of cids) {
+      const row = this.#blobs.get(this.#key(did, cid))
+      if (!row) continue
+      row.createdAt = new Date()
+      out.push({ ...row })
+    }
+    return out
+  }
+
+  async collectGarbage({
+    tempBefore,
+    unreferencedBefore,
+    limit,
+  }: {
+    tempBefore: Date
+    unreferencedBefore: Date
+    limit: number
+  }) {
+    // Synchronous from selection to deletion: nothing can claim a row in between.
+    const gone = [...this.#blobs.entries()]
+      .filter(([key, b]) =>
+        b.tempKey !== null
+          ? b.createdAt < tempBefore
+          : b.createdAt < unreferencedBefore && !this.#refs.get(key)?.size,
+      )
+      .sort((a, b) => a[1].createdAt.getTime() - b[1].createdAt.getTime())
+      .slice(0, limit)
+    for (const [key] of gone) this.#blobs.delete(key)
+    return gone.map(([, b]) => ({ ...b }))
+  }
+
   async setTakedown(did: string, cid: CID, takedown: boolean) {
     const row = this.#blobs.get(this.#key(did, cid))
     if (row) row.takedown = takedown

@@ -45,7 +45,8 @@ export class MemorySequencer implements SequencerStore {
 
   async deleteBefore(before: Date): Promise<number> {
     let n = 0
-    while (n < this.#rows.length && this.#rows[n]!.time < before) n++
+    // The newest event stays, so the log's position survives (see SequencerStore.deleteBefore).
+    while (n < this.#rows.length - 1 && this.#rows[n]!.time < before) n++
     this.#rows.splice(0, n)
     return n
   }

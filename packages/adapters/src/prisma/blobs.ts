@@ -6,7 +6,10 @@ const toBlob = (r: any): BlobRow => ({ ...r, cid: CID.parse(r.cid) })
 
 /** Blob metadata and record references over Prisma. */
 export class PrismaBlobMetaStore implements BlobMetaStore {
-  constructor(private readonly db: PrismaClientLike) {}
+  constructor(
+    private readonly db: PrismaClientLike,
+    private readonly provider: PrismaProvider = 'sqlite',
+  ) {}
 
   async track(row: Omit<BlobRow, 'createdAt' | 'takedown'>) {
     try {
@@ -86,6 +89,76 @@ export class PrismaBlobMetaStore implements BlobMetaStore {
 
   async hasRefs(did: string, cid: CID) {
     return (await this.db.atprotoBlobRef.count({ where: { did, cid: cid.toString() } })) > 0
+  }
+
+  async unreferenced(cids: CID[]) {
+    if (cids.length === 0) return []
+    const held = await this.db.atprotoBlob.findMany({
+      where: { cid: { in: cids.map(String) } },
+      select: { cid: true },
+      distinct: ['cid'],
+    })
+    const set = new Set(held.map((r) => r.cid as string))
+    return cids.filter((c) => !set.has(c.toString()))
+  }
+
+  async claim(did: string, cids: CID[]) {
+    if (cids.length === 0) return []
+    // One UPDATE takes the rows' locks: a concurrent collectGarbage delete either ran first (the row is
+    // gone and not returned) or re-checks createdAt after us and keeps the row.
+    await this.db.atprotoBlob.updateMany({
+      where: { did, cid: { in: cids.map(String) } },
+      data: { createdAt: new Date() },
+    })
+    const rows = await this.db.atprotoBlob.findMany({ where: { did, cid: { in: cids.map(String) } } })
+    return rows.map(toBlob)
+  }
+
+  async collectGarbage({
+    tempBefore,
+    unreferencedBefore,
+    limit,
+  }: {
+    tempBefore: Date
+    unreferencedBefore: Date
+    limit: number
+  }) {
+    const temp = await this.db.atprotoBlob.findMany({
+      where: { tempKey: { not: null }, createdAt: { lt: tempBefore } },
+      orderBy: { createdAt: 'asc' },
+      take: limit,
+    })
+    // Permanent rows no record references: an anti-join the query builder cannot express without a
+    // relation between the two models (which the fragment does not declare).
+    const p = this.provider
+    const col = (c: string) => ident(p, c)
+    const unreferenced = await this.db.$queryRawUnsafe<Array<{ did: string; cid: string }>>(
+      `SELECT b.did, b.cid FROM atproto_blob b WHERE b.${col('tempKey')} IS NULL AND NOT EXISTS (SELECT 1 FROM atproto_blob_ref r WHERE r.did = b.did AND r.cid = b.cid) ORDER BY b.${col('createdAt')} LIMIT ${param(p, 1)}`,
+      limit,
+    )
+    const out: BlobRow[] = []
+    for (const row of temp) {
+      if (out.length >= limit) break
+      // Conditional delete: a claim since the read refreshed createdAt and the row stays.
+      const { count } = await this.db.atprotoBlob.deleteMany({
+        where: { did: row.did, cid: row.cid, tempKey: { not: null }, createdAt: { lt: tempBefore } },
+      })
+      if (count === 1) out.push(toBlob(row))
+    }
+    for (const { did, cid } of unreferenced) {
+      if (out.length >= limit) break
+      const deleted = await this.db.$transaction(async (tx) => {
+        const row = await tx.atprotoBlob.findUnique({ where: { did_cid: { did, cid } } })
+        if (!row || row.tempKey !== null || row.createdAt >= unreferencedBefore) return null
+        if ((await tx.atprotoBlobRef.count({ where: { did, cid } })) > 0) return null
+        const { count } = await tx.atprotoBlob.deleteMany({
+          where: { did, cid, tempKey: null, createdAt: { lt: unreferencedBefore } },
+        })
+        return count === 1 ? row : null
+      })
+      if (deleted) out.push(toBlob(deleted))
+    }
+    return out
   }
 
   async setTakedown(did: string, cid: CID, takedown: boolean) {

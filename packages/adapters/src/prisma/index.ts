@@ -6,6 +6,7 @@ import { hasCommunityModels, PrismaCommunityHandleStore } from './community.js'
 import { keyColumnFix, keyColumnProblem } from './key-columns.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
 import { hasModerationModels, PrismaHostUserStore, PrismaTakedownStore } from './moderation.js'
+import { type PgListenConfig, PgListener, pgConfigOfClient } from './notify.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
@@ -16,6 +17,7 @@ import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexer
 export type { PrismaClientLike, PrismaProvider } from './client.js'
 export { PrismaCommunityHandleStore } from './community.js'
 export { migrate, migrationNames } from './migrate.js'
+export type { PgListenConfig } from './notify.js'
 export { PrismaOAuthStore } from './oauth.js'
 export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
@@ -28,6 +30,15 @@ export interface PrismaAdapterOptions {
    * own Prisma migrations, so start-up only checks that the tables exist.
    */
   migrations?: 'adapter' | 'app'
+  /**
+   * PostgreSQL only: the dedicated connection that LISTENs for events appended by other processes over
+   * the same database, so every process's firehose delivers them within milliseconds (a slow poll stays
+   * as the safety net). Default: the connection settings of the client's `@prisma/adapter-pg` driver
+   * adapter. A connection string or `pg` client config overrides them (e.g. a direct connection when the
+   * app goes through a transaction-mode pooler such as PgBouncer, which cannot LISTEN); `false` turns
+   * it off, and other processes' events then arrive by polling (about a second).
+   */
+  listen?: false | PgListenConfig
 }
 
 /** The storage adapter over the app's Prisma client (typed structurally: pass your own PrismaClient). */
@@ -48,13 +59,18 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
   }
   const { provider } = options
   const db = withTransactionDiscipline(client as PrismaClientLike, provider)
-  const sequencer = new PrismaSequencer(db, provider)
+  const listenConfig =
+    provider === 'postgresql' && options.listen !== false
+      ? (options.listen ?? pgConfigOfClient(client))
+      : null
+  const listener = listenConfig ? new PgListener(listenConfig) : undefined
+  const sequencer = new PrismaSequencer(db, provider, listener)
   return {
     id: `prisma:${provider}`,
     repo: new PrismaRepoStore(db, provider, () => sequencer.notify()),
     accounts: new PrismaAccountStore(db),
     sequencer,
-    blobs: new PrismaBlobMetaStore(db),
+    blobs: new PrismaBlobMetaStore(db, provider),
     rateLimits: new PrismaRateLimits(db, provider),
     plc: new PrismaPlcStore(db, provider),
     // Optional parts exist when the client was generated with their fragments (sync --only …).
@@ -95,6 +111,10 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
         if (problem) throw new StorageNotMigratedError(`${problem}. ${keyColumnFix(provider)}`)
       }
     },
-    close: () => db.$disconnect(),
+    async close() {
+      await listener?.close()
+      sequencer.close()
+      await db.$disconnect()
+    },
   }
 }

@@ -1,16 +1,25 @@
 import type { SeqInsert, SeqRow, SequencerStore } from '@next-atproto/core'
 import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
+import { type PgListener, SEQ_CHANNEL, SqliteChangeWatcher } from './notify.js'
 
 const SEQ_LOCK_KEY = 7_262_026 // PostgreSQL advisory lock id of the firehose log
+/** Events deleted per statement when pruning. */
+const PRUNE_BATCH = 1000
 
 /**
  * Take the log's append lock inside the current transaction: appends then commit one after the
  * other, so a reader can never see seq N+1 while N is still uncommitted (no gaps visible to readers).
- * SQLite has a single writer, which already gives that order.
+ * SQLite has a single writer, which already gives that order. Callers append events right after, so on
+ * PostgreSQL this also queues the NOTIFY that wakes the other processes' firehoses: PostgreSQL delivers
+ * it when the transaction commits (never for a rollback), and folds repeats within one transaction.
+ * (PLC directory writes take this lock too; their notification is a spurious wake, which watchers allow.)
  */
 export async function lockSequencer(db: PrismaTx, provider: PrismaProvider): Promise<void> {
-  if (provider === 'postgresql') await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${SEQ_LOCK_KEY})`)
-  else if (provider === 'mysql') {
+  if (provider === 'postgresql') {
+    await db.$executeRawUnsafe(
+      `SELECT pg_advisory_xact_lock(${SEQ_LOCK_KEY}), pg_notify('${SEQ_CHANNEL}', '')`,
+    )
+  } else if (provider === 'mysql') {
     // An upsert takes the row's exclusive lock at once (INSERT IGNORE + FOR UPDATE would deadlock:
     // two transactions holding shared locks both waiting to upgrade).
     await db.$executeRawUnsafe('INSERT INTO atproto_seq_lock (id) VALUES (1) ON DUPLICATE KEY UPDATE id = id')
@@ -28,11 +37,34 @@ const toRow = (r: { seq: number; did: string; type: string; body: Uint8Array; ti
 /** The firehose log over Prisma. */
 export class PrismaSequencer implements SequencerStore {
   readonly #listeners = new Set<() => void>()
+  /**
+   * Cross-process wake-ups: LISTEN/NOTIFY on PostgreSQL (when a LISTEN connection is configured), a
+   * `PRAGMA data_version` check every 100 ms on SQLite; MySQL has neither and is polled.
+   */
+  readonly watch?: (onWake: () => void) => () => void
+  readonly #sqliteWatcher?: SqliteChangeWatcher
 
   constructor(
     private readonly client: PrismaClientLike,
     private readonly provider: PrismaProvider,
-  ) {}
+    listener?: PgListener,
+  ) {
+    if (listener) this.watch = (onWake) => listener.watch(onWake)
+    else if (provider === 'sqlite') {
+      const watcher = new SqliteChangeWatcher(async () => {
+        const rows =
+          await client.$queryRawUnsafe<Array<{ data_version: number | bigint }>>('PRAGMA data_version')
+        return Number(rows[0]!.data_version)
+      })
+      this.#sqliteWatcher = watcher
+      this.watch = (onWake) => watcher.watch(onWake)
+    }
+  }
+
+  /** Stop the change check (adapter close). */
+  close(): void {
+    this.#sqliteWatcher?.close()
+  }
 
   async append(events: SeqInsert[]): Promise<number[]> {
     if (events.length === 0) return []
@@ -85,8 +117,30 @@ export class PrismaSequencer implements SequencerStore {
     return row?.seq ?? null
   }
 
+  /**
+   * Retention: delete in batches of {@link PRUNE_BATCH} so no statement holds long locks on the log or
+   * builds a huge transaction; each batch is one delete over a primary-key range (found through the
+   * `time` index), re-checking `time` because `time` is only roughly in seq order (PostgreSQL's now()
+   * is the transaction's start). The newest event always stays, so the log's position survives.
+   */
   async deleteBefore(before: Date): Promise<number> {
-    return (await this.client.atprotoSeqEvent.deleteMany({ where: { time: { lt: before } } })).count
+    const newest = await this.latest()
+    if (newest === null) return 0
+    let total = 0
+    for (;;) {
+      const rows: Array<{ seq: number }> = await this.client.atprotoSeqEvent.findMany({
+        where: { time: { lt: before }, seq: { lt: newest } },
+        orderBy: { seq: 'asc' },
+        take: PRUNE_BATCH,
+        select: { seq: true },
+      })
+      if (rows.length === 0) return total
+      const { count } = await this.client.atprotoSeqEvent.deleteMany({
+        where: { seq: { gte: rows[0]!.seq, lte: rows.at(-1)!.seq }, time: { lt: before } },
+      })
+      total += count
+      if (rows.length < PRUNE_BATCH) return total
+    }
   }
 
   /** In-process wake-up after appends (other processes poll or use a LISTEN notifier). */

@@ -125,4 +125,49 @@ export function blobMetaSuite(ctx: SuiteContext): void {
     await blobs.setTakedown(did, cid, false)
     expect((await blobs.get(did, cid))?.takedown).toBe(false)
   })
+
+  // Last: it collects every idle blob of the database, not only this test's.
+  it('collects idle temporary and unreferenced blobs, never a claimed or referenced one, when supported', async () => {
+    const { blobs } = ctx.storage
+    if (!blobs.collectGarbage || !blobs.claim) return
+    const did = uniqueDid()
+    const [temp, claimed, referenced, dropped] = ['temp', 'claimed', 'ref', 'dropped'].map((s) =>
+      blobCid(`gc-${s}-${did}`),
+    )
+    for (const cid of [temp, claimed, referenced, dropped]) {
+      await blobs.track({ did, cid: cid!, mimeType: 'image/png', size: 1, tempKey: `t-${cid}` })
+    }
+    await blobs.addRefs(did, `at://${did}/app.test.post/r`, [referenced!])
+    await blobs.addRefs(did, `at://${did}/app.test.post/d`, [dropped!])
+    await blobs.removeRefs(did, `at://${did}/app.test.post/d`) // permanent, referenced by nothing now
+    await sleep(20)
+    const cut = new Date()
+    await sleep(20)
+    const [lease] = await blobs.claim(
+      did,
+      [claimed!, blobCid(`never-uploaded-${did}`)].map((c) => c!),
+    )
+    expect(lease?.cid.toString()).toBe(claimed!.toString()) // only the uploaded one comes back
+    expect(lease!.createdAt.getTime()).toBeGreaterThan(cut.getTime())
+
+    const gone = await blobs.collectGarbage({ tempBefore: cut, unreferencedBefore: cut, limit: 1000 })
+    const mine = gone.filter((b) => b.did === did).map((b) => b.cid.toString())
+    expect(mine.sort()).toEqual([temp!, dropped!].map(String).sort())
+    expect(gone.find((b) => b.cid.equals(temp!))?.tempKey).toBe(`t-${temp}`) // for deleting its bytes
+    expect(await blobs.get(did, temp!)).toBeNull()
+    expect(await blobs.get(did, dropped!)).toBeNull()
+    expect(await blobs.get(did, claimed!)).not.toBeNull()
+    expect(await blobs.get(did, referenced!)).not.toBeNull()
+    if (blobs.unreferenced) {
+      const free = await blobs.unreferenced([temp!, dropped!, referenced!, claimed!])
+      expect(free.map(String).sort()).toEqual([temp!, dropped!].map(String).sort())
+    }
+    // The claim was a lease: past it, the never-referenced upload goes too; `limit` bounds a pass.
+    const later = new Date(Date.now() + 60_000)
+    const next = await blobs.collectGarbage({ tempBefore: later, unreferencedBefore: cut, limit: 1 })
+    expect(next.length).toBe(1)
+    await blobs.collectGarbage({ tempBefore: later, unreferencedBefore: cut, limit: 1000 })
+    expect(await blobs.get(did, claimed!)).toBeNull()
+    expect(await blobs.get(did, referenced!)).not.toBeNull()
+  })
 }

@@ -120,4 +120,24 @@ export function sequencerSuite(ctx: SuiteContext): void {
     const [next] = await sequencer.append([{ did, type: 'identity', body: body(3) }])
     expect(next).toBe(recent! + 1)
   })
+
+  it('prunes in batches past any batch size and always keeps the newest event', async () => {
+    const { sequencer } = ctx.storage
+    const did = uniqueDid()
+    const seqs: number[] = []
+    for (let n = 0; n < 2003; n += 250) {
+      const chunk = Array.from({ length: Math.min(250, 2003 - n) }, (_, i) => ({
+        did,
+        type: 'identity' as const,
+        body: body((n + i) % 200),
+      }))
+      seqs.push(...(await sequencer.append(chunk)))
+    }
+    await sleep(15)
+    // Everything is older than `before`: all but the newest event go, and the log's position survives.
+    expect(await sequencer.deleteBefore(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(2002)
+    expect(await sequencer.earliest()).toBe(seqs.at(-1))
+    expect(await sequencer.latest()).toBe(seqs.at(-1))
+    expect(await sequencer.deleteBefore(new Date(Date.now() + 60_000))).toBe(0)
+  })
 }

@@ -6,7 +6,7 @@
  */
 import { CID } from '../data/cid.js'
 import type { CommitData } from '../repo/repo.js'
-import { InvalidRequestError } from '../xrpc/xrpc-error.js'
+import { claimBlobs } from './blob-gc.js'
 import type { PdsContext } from './context.js'
 import { applyWrites, type PreparedWrite } from './repo-writer.js'
 
@@ -17,16 +17,9 @@ export async function commitWrites(
   writes: PreparedWrite[],
   swapCommit?: CID,
 ): Promise<CommitData> {
-  // Every referenced blob must have been uploaded by this account (as the reference checks).
-  const blobRows = new Map<string, { tempKey: string | null }>()
-  for (const w of writes) {
-    if (w.action === 'delete') continue
-    for (const cid of w.blobs) {
-      const row = await ctx.storage.blobs.get(did, cid)
-      if (!row) throw new InvalidRequestError(`Could not find blob: ${cid}`, 'BlobNotFound')
-      blobRows.set(cid.toString(), row)
-    }
-  }
+  // Every referenced blob must have been uploaded by this account (as the reference checks). Claiming
+  // leases them, so blob garbage collection cannot take them before addRefs below (blob-gc.ts).
+  const blobRows = await claimBlobs(ctx, did, writes)
   const data = await applyWrites(ctx, did, writes, swapCommit)
   for (const [cid, row] of blobRows) {
     if (row.tempKey) await ctx.blobstore.makePermanent(row.tempKey, CID.parse(cid))
@@ -37,8 +30,10 @@ export async function commitWrites(
       const orphaned = await ctx.storage.blobs.removeRefs(did, uri)
       const stillUsed = new Set(w.action === 'update' ? w.blobs.map(String) : [])
       const gone = orphaned.filter((c) => !stillUsed.has(c.toString()))
-      // Bytes are shared by CID across accounts: a GC pass removes them once no account has them.
-      if (gone.length > 0) await ctx.storage.blobs.delete(did, gone)
+      // With collectGarbage, the blob GC job deletes unreferenced blobs (rows, then bytes) once their
+      // lease ran out: deleting here would race a concurrent write that just claimed one. Without it,
+      // the rows go now (bytes are shared by CID across accounts: a GC pass removes those).
+      if (gone.length > 0 && !ctx.storage.blobs.collectGarbage) await ctx.storage.blobs.delete(did, gone)
     }
     if (w.action !== 'delete' && w.blobs.length > 0) await ctx.storage.blobs.addRefs(did, uri, w.blobs)
   }

@@ -3,6 +3,7 @@ import type { OAuthServer } from '../oauth/authorization-server.js'
 import type { Signer } from '../plc/keys.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { HandleHostCacheOptions } from './community-handles.js'
+import type { PdsJobsOptions } from './jobs.js'
 
 /** Sends account emails (password reset, account deletion); logged to the console in development. */
 export interface EmailSender {
@@ -29,16 +30,29 @@ export interface PdsOptions {
   plcRotationKey: Signer
   /** Require invite codes on createAccount (default false). */
   inviteRequired?: boolean
-  /** Firehose replay window (default 72 h). */
+  /**
+   * Firehose replay window (default 72 h): older cursors get `#info OutdatedCursor` and replay from the
+   * oldest retained event; the retention job deletes older events.
+   */
   firehoseRetentionMs?: number
+  /**
+   * Background jobs (firehose retention, blob garbage collection) and their settings; `false` leaves
+   * them unscheduled (run them yourself through `service.jobs`, e.g. from a cron process).
+   */
+  jobs?: false | PdsJobsOptions
   /** Max blob size in bytes (default 100 MB). */
   maxBlobSize?: number
   /** Max size in bytes of a `com.atproto.repo.importRepo` CAR (default 100 MB). */
   maxImportSize?: number
   /** Email delivery; default logs to the console. */
   email?: EmailSender
-  /** Relays to notify with `requestCrawl` when the server starts (hostnames or URLs). */
+  /**
+   * Relays to notify with `requestCrawl` (hostnames or URLs): on start and after writes, at most once
+   * per `crawlIntervalMs`.
+   */
   crawlers?: string[]
+  /** Least time between two requestCrawl rounds (default 20 minutes). */
+  crawlIntervalMs?: number
   /** OAuth authorization server of this PDS, whose DPoP access tokens XRPC then accepts. */
   oauth?: OAuthServer
   /** Rate limits (per window); `false` disables them. */

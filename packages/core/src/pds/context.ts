@@ -6,7 +6,7 @@ import { BlockCache } from '../repo/block-cache.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { PdsOptions } from './config.js'
 import { HandlePolicy } from './handle-policy.js'
-import { Sequencer } from './sequencer.js'
+import { DEFAULT_FIREHOSE_RETENTION_MS, Sequencer } from './sequencer.js'
 
 /** Everything the PDS's XRPC handlers share. Built once per app in `pds()` setup. */
 export interface PdsContext {
@@ -55,7 +55,9 @@ export function createPdsContext(
       cache: options.storage.identityCache,
       ...options.identity,
     }),
-    sequencer: new Sequencer(options.storage.sequencer),
+    sequencer: new Sequencer(options.storage.sequencer, {
+      retentionMs: options.firehoseRetentionMs ?? DEFAULT_FIREHOSE_RETENTION_MS,
+    }),
     lexicons,
     blockCache: new BlockCache(options.blockCacheBytes),
   }

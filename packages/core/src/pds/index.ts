@@ -17,9 +17,12 @@ import { createVerifiers } from './auth.js'
 import { atprotoDidRoute, registerCommunityHandleMethods } from './community-handles.js'
 import type { PdsOptions } from './config.js'
 import { createPdsContext, type PdsContext } from './context.js'
+import { CrawlerNotifier } from './crawlers.js'
 import { didJsonRoute } from './did-web.js'
 import { createHostApi, type PdsHostApi } from './host-api.js'
+import { PdsJobs } from './jobs.js'
 
+export { type BlobGcOptions, type BlobGcResult, claimBlobs, collectBlobGarbage } from './blob-gc.js'
 export {
   COMMUNITY_HANDLE_NSIDS,
   HandleHostCache,
@@ -32,6 +35,12 @@ export {
 export type { EmailSender, PdsOptions } from './config.js'
 export type { PdsContext } from './context.js'
 export {
+  CrawlerNotifier,
+  type CrawlerNotifierOptions,
+  DEFAULT_CRAWL_INTERVAL_MS,
+  requestCrawlUrl,
+} from './crawlers.js'
+export {
   assertDidDocForThisPds,
   currentDidDocument,
   didWebForHost,
@@ -41,8 +50,16 @@ export {
   verifyServiceAuthIssuer,
 } from './did-web.js'
 export { DEFAULT_RESERVED_HANDLES, HandlePolicy, type HandlePolicyOptions } from './handle-policy.js'
+export {
+  DEFAULT_BLOB_GRACE_MS,
+  DEFAULT_JOB_INTERVAL_MS,
+  DEFAULT_TEMP_BLOB_TTL_MS,
+  PdsJobs,
+  type PdsJobsOptions,
+  PeriodicJob,
+} from './jobs.js'
 export { hashPassword, verifyPassword } from './password.js'
-export { Sequencer, type SequencerOptions } from './sequencer.js'
+export { DEFAULT_FIREHOSE_RETENTION_MS, Sequencer, type SequencerOptions } from './sequencer.js'
 
 /** The PDS as a service; `context` is available after setup (for the host app's server-side API). */
 export interface PdsService extends AtprotoService {
@@ -55,6 +72,8 @@ export interface PdsService extends AtprotoService {
    * await forumPds.host.writeRecords(account.did, [{ action: 'create', collection: 'app.bsky.feed.post', record }])
    */
   readonly host: PdsHostApi
+  /** The maintenance jobs (scheduled on start unless `jobs: false`); available after setup. */
+  readonly jobs: PdsJobs
 }
 
 /** Create the PDS service. */
@@ -65,6 +84,9 @@ export function pds(options: PdsOptions): PdsService {
     ready = resolve
   })
   const host = createHostApi(() => contextReady)
+  let jobs: PdsJobs | undefined
+  let crawlers: CrawlerNotifier | undefined
+  let stopCrawlHook: (() => void) | undefined
   return {
     name: 'pds',
     get context() {
@@ -72,8 +94,20 @@ export function pds(options: PdsOptions): PdsService {
       return context
     },
     host,
+    get jobs() {
+      if (!jobs) throw new Error('pds: not set up yet (await atproto.ready)')
+      return jobs
+    },
     async setup(app) {
       context = createPdsContext(options, app.publicUrl, app.lexicons)
+      jobs = new PdsJobs(context, options.jobs || {})
+      if (options.crawlers?.length) {
+        crawlers = new CrawlerNotifier({
+          hostname: new URL(app.publicUrl).host,
+          crawlers: options.crawlers,
+          intervalMs: options.crawlIntervalMs,
+        })
+      }
       const verifiers = createVerifiers(context)
       registerServerMethods(app.xrpc, context, verifiers)
       registerRepoMethods(app.xrpc, context, verifiers)
@@ -92,8 +126,16 @@ export function pds(options: PdsOptions): PdsService {
     async start() {
       await options.storage.check()
       await context?.sequencer.start()
+      if (options.jobs !== false) jobs?.start()
+      if (crawlers && context) {
+        void crawlers.notify()
+        stopCrawlHook = context.sequencer.onEvents(() => void crawlers?.notify())
+      }
     },
     async close() {
+      stopCrawlHook?.()
+      await crawlers?.close()
+      await jobs?.close()
       await context?.sequencer.close()
     },
   }

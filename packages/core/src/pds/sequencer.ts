@@ -1,8 +1,8 @@
 /**
  * The firehose: reads the database-backed event log (one ordered log, written in the commit
  * transaction) and pushes every event to live subscribers as soon as it is written. Writers in this
- * process wake it directly; other processes wake it through the storage notifier (PostgreSQL
- * LISTEN/NOTIFY) or, without one, a slow poll fallback.
+ * process wake it directly; other processes' writes wake it through the storage's `watch` hook
+ * (PostgreSQL LISTEN/NOTIFY), with a slow poll kept as the safety net, or, without a watch hook, a poll.
  */
 import { decodeCbor } from '../data/cbor.js'
 import type { SeqRow, SequencerStore } from '../storage/types.js'
@@ -11,7 +11,13 @@ import { FrameBroadcast } from '../xrpc/subscription.js'
 import { FutureCursorError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 
 /** What the sequencer needs of storage. */
-export type SequencerSource = Pick<SequencerStore, 'range' | 'latest' | 'earliest' | 'onAppend'>
+export type SequencerSource = Pick<
+  SequencerStore,
+  'range' | 'latest' | 'earliest' | 'earliestAfter' | 'onAppend' | 'watch'
+>
+
+/** Default firehose replay window: 72 hours (the reference PDS's). */
+export const DEFAULT_FIREHOSE_RETENTION_MS = 72 * 3600_000
 
 /** A frame that remembers its sequence number (to join backfill and live delivery without gaps). */
 export class SeqFrame extends EncodedFrame {
@@ -25,12 +31,23 @@ export class SeqFrame extends EncodedFrame {
 
 /** Options of {@link Sequencer}. */
 export interface SequencerOptions {
-  /** Poll interval when no cross-process notifier exists (ms); default 1000. Same-process writes never wait. */
+  /** Poll interval when the storage has no `watch` hook (ms); default 1000. Same-process writes never wait. */
   pollMs?: number
+  /**
+   * Poll interval kept as a safety net when the storage has a `watch` hook (a notification lost with a
+   * dropped connection is picked up at the latest then); default 10,000 ms.
+   */
+  fallbackPollMs?: number
   /** Page size of backfill reads; default 500. */
   pageSize?: number
   /** Frames a live subscriber may lag before it is cut off (ConsumerTooSlow); default 10,000. */
   maxQueue?: number
+  /**
+   * Replay window (ms): a cursor whose next event is older than this gets `#info OutdatedCursor` and
+   * replay from the oldest event inside the window, even before the pruning job removed the older
+   * ones. Without it, only a cursor below the oldest stored event is outdated.
+   */
+  retentionMs?: number
 }
 
 /** Encode a stored event as its wire frame (`#commit` etc. with `seq` first, as the reference orders keys). */
@@ -44,44 +61,58 @@ export class Sequencer {
   readonly #source: SequencerSource
   readonly #broadcast = new FrameBroadcast()
   readonly #pollMs: number
+  readonly #fallbackPollMs: number
   readonly #pageSize: number
   readonly #maxQueue: number
+  readonly #retentionMs: number | undefined
   #lastSeen = 0
   #reading: Promise<void> | null = null
   #again = false
   #timer: ReturnType<typeof setInterval> | null = null
   #unsubscribe: (() => void) | null = null
+  #unwatch: (() => void) | null = null
   #started: Promise<void> | null = null
+  #closed = false
+  readonly #eventListeners = new Set<() => void>()
 
   constructor(source: SequencerSource, options: SequencerOptions = {}) {
     this.#source = source
     this.#pollMs = options.pollMs ?? 1000
+    this.#fallbackPollMs = options.fallbackPollMs ?? 10_000
     this.#pageSize = options.pageSize ?? 500
     this.#maxQueue = options.maxQueue ?? 10_000
+    this.#retentionMs = options.retentionMs
   }
 
   /** Begin tailing the log from its current end. Idempotent. */
   start(): Promise<void> {
     this.#started ??= (async () => {
       this.#lastSeen = (await this.#source.latest()) ?? 0
+      if (this.#closed) return
       this.#unsubscribe = this.#source.onAppend?.(() => this.wake()) ?? null
-      this.#timer = setInterval(() => this.wake(), this.#pollMs)
+      this.#unwatch = this.#source.watch?.(() => this.wake()) ?? null
+      this.#timer = setInterval(() => this.wake(), this.#unwatch ? this.#fallbackPollMs : this.#pollMs)
       this.#timer.unref?.()
     })()
     return this.#started
   }
 
-  /** Stop tailing. */
+  /** Stop tailing (timers, storage listeners) and wait for a read in progress. Idempotent. */
   async close(): Promise<void> {
+    this.#closed = true
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
     this.#unsubscribe?.()
+    this.#unsubscribe = null
+    this.#unwatch?.()
+    this.#unwatch = null
+    await this.#started?.catch(() => {})
     await this.#reading
   }
 
   /** Read and publish what was appended since the last read; call after every committed write. */
   wake(): void {
-    if (!this.#started) return
+    if (!this.#started || this.#closed) return
     if (this.#reading) {
       this.#again = true
       return
@@ -98,6 +129,7 @@ export class Sequencer {
               this.#lastSeen = row.seq
               if (this.#broadcast.size > 0) this.#broadcast.publishFrame(frameForRow(row))
             }
+            if (rows.length > 0) this.#emitEvents()
             if (rows.length < this.#pageSize) break
           }
         } while (this.#again)
@@ -107,6 +139,41 @@ export class Sequencer {
         this.#reading = null
       }
     })()
+  }
+
+  /**
+   * Call `listener` whenever new events were read from the log (written by any process), e.g. to tell
+   * relays about writes. Listeners must not throw or block. Returns the unsubscribe.
+   */
+  onEvents(listener: () => void): () => void {
+    this.#eventListeners.add(listener)
+    return () => this.#eventListeners.delete(listener)
+  }
+
+  #emitEvents(): void {
+    for (const l of this.#eventListeners) {
+      try {
+        l()
+      } catch (err) {
+        console.error('sequencer: an event listener threw', err)
+      }
+    }
+  }
+
+  /** Whether events after `cursor` are gone (pruned) or older than the replay window. */
+  async #outdated(cursor: number): Promise<boolean> {
+    const earliest = await this.#source.earliest()
+    if (earliest !== null && cursor < earliest - 1) return true
+    if (this.#retentionMs === undefined) return false
+    const [next] = await this.#source.range({ after: cursor, limit: 1 })
+    return next !== undefined && next.time.getTime() < Date.now() - this.#retentionMs
+  }
+
+  /** The seq just before the oldest event inside the replay window (replay continues after it). */
+  async #windowStart(latest: number): Promise<number> {
+    if (this.#retentionMs === undefined || !this.#source.earliestAfter) return 0
+    const first = await this.#source.earliestAfter(new Date(Date.now() - this.#retentionMs))
+    return first === null ? latest : first - 1
   }
 
   /**
@@ -125,8 +192,9 @@ export class Sequencer {
         if (!Number.isSafeInteger(cursor) || cursor < 0) throw new InvalidRequestError('Invalid cursor')
         const latest = (await this.#source.latest()) ?? 0
         if (cursor > latest) throw new FutureCursorError()
-        const earliest = await this.#source.earliest()
-        if (earliest !== null && cursor < earliest - 1) {
+        if (await this.#outdated(cursor)) {
+          // Replay the oldest retained event next: events older than the window may still be stored.
+          last = Math.max(cursor, await this.#windowStart(latest))
           yield {
             $type: '#info',
             name: 'OutdatedCursor',

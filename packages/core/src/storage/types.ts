@@ -119,10 +119,23 @@ export interface SequencerStore {
    * consumer at "72 hours ago", decide whether a cursor fell out of the retention window).
    */
   earliestAfter?(time: Date): Promise<number | null>
-  /** Drop events older than `before` (retention window); returns how many were dropped. */
+  /**
+   * Drop events older than `before` (retention window); returns how many were dropped. Adapters delete
+   * in bounded batches (no long lock on the log) and always keep the newest event, so the log's
+   * position survives (a cursor at or below it is outdated, never "future").
+   */
   deleteBefore(before: Date): Promise<number>
-  /** Cross-process wake-up when events are appended (PostgreSQL LISTEN/NOTIFY); optional. */
+  /** Optional in-process wake-up when this process appends (a commit of this adapter instance). */
   onAppend?(listener: () => void): () => void
+  /**
+   * Optional cross-process wake-up: `onWake` is called soon after **any** process sharing the database
+   * appends events (PostgreSQL LISTEN/NOTIFY, a cheap change check elsewhere). Calls may be spurious
+   * or coalesce several appends: the caller re-reads the log with {@link range} after each one. The
+   * adapter reconnects on its own after an error and calls `onWake` once listening again (appends
+   * during the outage were not announced). Returns a function that stops watching; the adapter's
+   * resources (a dedicated connection) are released when the last watcher leaves or on close().
+   */
+  watch?(onWake: () => void): () => void
 }
 
 /** Hosting status of an account. */
@@ -259,6 +272,7 @@ export interface BlobRow {
   /** Key in the blob store while the blob is not yet referenced by a record. */
   tempKey: string | null
   takedown: boolean
+  /** Upload time, refreshed when a write claims the blob ({@link BlobMetaStore.claim}). */
   createdAt: Date
 }
 
@@ -287,6 +301,22 @@ export interface BlobMetaStore {
    */
   unreferenced?(cids: CID[]): Promise<CID[]>
   setTakedown(did: string, cid: CID, takedown: boolean): Promise<void>
+  /**
+   * Optional, **atomic per blob**: lease the account's blobs for a write about to reference them, by
+   * setting their `createdAt` to now. Garbage collection ({@link collectGarbage}) only takes blobs whose
+   * `createdAt` is older than its grace period and re-checks that in the delete itself, so a claimed
+   * blob survives until the write has added its references. Returns the rows found (as updated); a CID
+   * missing from the result was never uploaded or was just collected: refuse the write.
+   */
+  claim?(did: string, cids: CID[]): Promise<BlobRow[]>
+  /**
+   * Optional, for garbage collection: delete and return up to `limit` rows that are temporary (never
+   * referenced) with `createdAt` before `tempBefore`, or permanent, referenced by no record, with
+   * `createdAt` before `unreferencedBefore`; oldest first. Each row is deleted only if it still
+   * qualifies at that moment (a concurrent {@link claim} wins). Bytes are the caller's: delete temporary
+   * objects by `tempKey`, and permanent ones only for CIDs {@link unreferenced} returns.
+   */
+  collectGarbage?(opts: { tempBefore: Date; unreferencedBefore: Date; limit: number }): Promise<BlobRow[]>
   /**
    * Optional: whether a record of the account references `cid` (an imported repo's blob being
    * uploaded becomes permanent at once). Without it such blobs wait for the next record write.
