@@ -218,7 +218,7 @@ for (const backend of backends) {
         const { agent, did } = await newAccount(h)
         const other = await newAccount(h)
         const upload = async (a: AtpAgent, s: string) =>
-          (await a.uploadBlob(bytesOf(s), { encoding: 'application/octet-stream' })).data.blob
+          (await a.uploadBlob(bytesOf(s), { encoding: 'image/png' })).data.blob
         const unused = await upload(agent, `unused ${did}`)
         const kept = await upload(agent, `kept ${did}`)
         const dropped = await upload(agent, `dropped ${did}`)
@@ -317,7 +317,7 @@ for (const backend of backends) {
           }
         }
         const upload = async (s: string) =>
-          (await agent.uploadBlob(bytesOf(s), { encoding: 'application/octet-stream' })).data.blob
+          (await agent.uploadBlob(bytesOf(s), { encoding: 'image/png' })).data.blob
 
         // Collector first: the write then finds no blob and commits nothing.
         const idle = 1200 // past the TTL and grace
