@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DiskBlobStore, prismaAdapter } from '@next-atproto/adapters'
-import { AccountSigningKey, type Atproto, createAtproto, pds, plcService } from '@next-atproto/core'
+import {
+  AccountSigningKey,
+  type Atproto,
+  createAtproto,
+  type PdsService,
+  pds,
+  plcService,
+} from '@next-atproto/core'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../prisma/generated/client'
+import { createForumOAuth } from './oauth'
 
 // One instance per process: Next's route bundles and the custom server may each load this module,
 // and they must share one app (one firehose, one database pool).
@@ -43,13 +51,18 @@ export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
   const secrets = devSecrets(dataDir)
   // Development runs its own PLC directory under /plc; the PDS reaches it in-process (no network).
   const plcUrl = process.env.PLC_URL ?? `${publicUrl}/plc`
+  // OAuth for third-party apps; the PDS then accepts its DPoP-bound tokens beside session JWTs.
+  let pdsService: PdsService | undefined
+  const forumOAuth = createForumOAuth({ store: storage.oauth!, pds: () => pdsService!, publicUrl, dataDir })
   const app: Atproto = createAtproto({
     publicUrl,
     services: [
       // The atproto tables are the adapter's: bring them up to date before anything uses them.
       { name: 'migrate', setup: async () => void (await storage.migrate()) },
       plcService({ store: storage.plc! }),
-      pds({
+      forumOAuth.oauth,
+      (pdsService = pds({
+        oauth: forumOAuth.oauth,
         storage,
         blobstore: new DiskBlobStore({ location: `${dataDir}/blobs` }),
         jwtSecret: process.env.JWT_SECRET ?? secrets.jwtSecret,
@@ -62,7 +75,8 @@ export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
           const request = new Request(input, init)
           return request.url.startsWith(publicUrl) ? app.fetch(request) : fetch(request)
         },
-      }),
+      })),
+      forumOAuth.sessionRoutes,
     ],
   })
   return app
