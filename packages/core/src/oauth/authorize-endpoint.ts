@@ -89,7 +89,9 @@ async function page(
   if (!(out instanceof Response)) headers.set('content-type', 'text/html; charset=utf-8')
   headers.set('cache-control', 'no-store')
   headers.set('x-frame-options', 'DENY')
-  headers.set('referrer-policy', 'no-referrer')
+  // same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on the page's own form
+  // POSTs, which the cross-site check must refuse. Cross-origin navigations (the client) get nothing.
+  headers.set('referrer-policy', 'same-origin')
   // form-action also governs the redirect that follows the form POST in some browsers.
   const target = redirectUri && URL.canParse(redirectUri) ? new URL(redirectUri) : undefined
   const formTarget = target ? (target.origin !== 'null' ? target.origin : target.protocol) : ''

@@ -119,5 +119,5 @@ export function renderDefaultAuthorizePage(view: AuthorizePageView): string {
     }
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>Authorize</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
+<meta name="referrer" content="same-origin"><title>Authorize</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
 }
