@@ -31,6 +31,14 @@ export interface OAuthAccountProvider {
    * then only needs to approve the client, no password. Return null when nobody is signed in.
    */
   currentUser?(request: Request): Promise<OAuthAccount | null>
+  /**
+   * The host app's own sign-in page: when nobody is signed in, the authorization page redirects there
+   * instead of showing its password form. `returnTo` is the same-origin path (with query) to send the
+   * member back to once signed in; {@link currentUser} then recognises them and only consent is asked.
+   * Return null to show the default form for this request. Not used for `prompt=login` or
+   * `prompt=create`, which always get the built-in forms.
+   */
+  signInUrl?(returnTo: string, request: Request): string | null | undefined
   /** Create an account (`prompt=create`); leave undefined to disable sign-up. */
   createAccount?(input: OAuthSignUpInput, request: Request): Promise<OAuthAccount>
 }

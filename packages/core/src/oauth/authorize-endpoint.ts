@@ -199,7 +199,17 @@ export async function handleAuthorizeGet(ctx: OAuthContext, request: Request): P
     await ctx.store.consumeRequest(rec.id)
     return redirectToClient(ctx, rec, { error: account ? 'consent_required' : 'login_required' })
   }
-  return account ? render(it, 'consent', { account }) : render(it, 'sign-in')
+  if (account) return render(it, 'consent', { account })
+  // Managed accounts with the host's own sign-in page: send the member there, and back here after.
+  if (ctx.accounts.signInUrl && prompt !== 'login') {
+    const location = ctx.accounts.signInUrl(`${url.pathname}${url.search}`, request)
+    if (location) {
+      const headers = new Headers({ location, 'cache-control': 'no-store' })
+      if (setCookie) headers.append('set-cookie', setCookie)
+      return new Response(null, { status: 303, headers })
+    }
+  }
+  return render(it, 'sign-in')
 }
 
 function userMessage(err: unknown): string | undefined {

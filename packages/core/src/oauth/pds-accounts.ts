@@ -20,6 +20,12 @@ export interface PdsOAuthAccountsOptions {
    * treated as signed out.
    */
   currentUser?(request: Request): Promise<string | null | undefined> | string | null | undefined
+  /**
+   * The host app's own sign-in page, for members who are not signed in (see
+   * {@link OAuthAccountProvider.signInUrl}), e.g. `(returnTo) => \`/login?next=${encodeURIComponent(returnTo)}\``.
+   * Without it the default password form of the authorization page is shown.
+   */
+  signInUrl?(returnTo: string, request: Request): string | null | undefined
   /** Offer `prompt=create` sign-up (default true). */
   signUp?: boolean
 }
@@ -68,6 +74,7 @@ export function pdsOAuthAccounts(options: PdsOAuthAccountsOptions): OAuthAccount
       return row ? toAccount(row) : null
     }
   }
+  if (options.signInUrl) provider.signInUrl = options.signInUrl
   if (options.signUp !== false) {
     provider.createAccount = async (input: OAuthSignUpInput) => {
       const c = ctx()
