@@ -77,13 +77,13 @@ function memoryStore<T>() {
 }
 
 /** A loopback development client (no metadata document to host), resolving identities via the forum. */
-function oauthClient(appUrl: string, redirectUri: string) {
+function oauthClient(appUrl: string, redirectUri: string, scope = SCOPE) {
   const sessions = memoryStore<NodeSavedSession>()
   const client = new NodeOAuthClient({
     clientMetadata: {
-      client_id: `http://localhost?redirect_uri=${encodeURIComponent(redirectUri)}&scope=${encodeURIComponent(SCOPE)}`,
+      client_id: `http://localhost?redirect_uri=${encodeURIComponent(redirectUri)}&scope=${encodeURIComponent(scope)}`,
       redirect_uris: [redirectUri],
-      scope: SCOPE,
+      scope,
       response_types: ['code'],
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'none',
@@ -304,6 +304,61 @@ function oauthBrowserSuite(appUrl: () => string) {
     const { session } = await client.callback(params)
     expect(session.did).toBe(bob.did)
     expect((await writePost(session, 'managed account')).uri).toContain(bob.did)
+    await session.signOut()
+  })
+
+  it('granular scopes: writes outside the grant are refused by the PDS', async () => {
+    const carol = await newAccount()
+    // Something to like, written with a legacy session.
+    const legacy = new AtpAgent({ service: appUrl() })
+    await legacy.login({ identifier: carol.handle, password: carol.password })
+    const post = await legacy.com.atproto.repo.createRecord({
+      repo: carol.did,
+      collection: 'app.bsky.feed.post',
+      record: { $type: 'app.bsky.feed.post', text: 'likeable', createdAt: new Date().toISOString() },
+    })
+    const scope = 'atproto repo:app.bsky.feed.like?action=create'
+    const { client } = oauthClient(appUrl(), callback.url, scope)
+    const authorizeUrl = await client.authorize(carol.handle, { scope })
+    await browser.context.clearCookies()
+    const page = await browser.context.newPage()
+    const params = await inBrowser(page, authorizeUrl, async () => {
+      await signIn(page, carol.handle, carol.password)
+      await expect
+        .poll(() => page.locator('main li').allTextContents())
+        .toContain('create app.bsky.feed.like records')
+      await consent(page, carol.handle)
+    })
+    await page.close()
+    const { session } = await client.callback(params)
+    expect((await session.getTokenInfo(false)).scope).toBe(scope)
+    const agent = new Agent(session)
+    const like = await agent.com.atproto.repo.createRecord({
+      repo: carol.did,
+      collection: 'app.bsky.feed.like',
+      record: {
+        $type: 'app.bsky.feed.like',
+        subject: { uri: post.data.uri, cid: post.data.cid },
+        createdAt: new Date().toISOString(),
+      },
+    })
+    expect(like.data.uri).toContain('app.bsky.feed.like')
+    const posts = async () =>
+      (await legacy.com.atproto.repo.listRecords({ repo: carol.did, collection: 'app.bsky.feed.post' })).data
+        .records.length
+    const before = await posts()
+    await expect(writePost(session, 'not granted')).rejects.toMatchObject({
+      status: 403,
+      error: 'InsufficientScope',
+    })
+    await expect(
+      agent.com.atproto.repo.deleteRecord({
+        repo: carol.did,
+        collection: 'app.bsky.feed.like',
+        rkey: like.data.uri.split('/').pop()!,
+      }),
+    ).rejects.toMatchObject({ status: 403, error: 'InsufficientScope' })
+    expect(await posts()).toBe(before)
     await session.signOut()
   })
 
