@@ -19,8 +19,8 @@ export interface ForumSessionOptions {
   /** At least 32 bytes, the same in every process. */
   secret: string
   checkPassword: ForumPasswordCheck
-  /** Set `Secure` on the cookie (https deployments). */
-  secure?: boolean
+  /** The forum's public origin: form posts from anywhere else are refused (login CSRF). */
+  origin: string
 }
 
 /** The forum's session cookie: issue, read, and the login/logout pages. */
@@ -65,7 +65,13 @@ function loginPage(returnTo: string, error?: string, status = 200): Response {
 export function forumSessions(options: ForumSessionOptions): ForumSessions {
   const sign = (payload: string) =>
     createHmac('sha256', options.secret).update(`forum-session\0${payload}`).digest('base64url')
-  const secure = options.secure ? '; Secure' : ''
+  const origin = new URL(options.origin).origin
+  const secure = origin.startsWith('https:') ? '; Secure' : ''
+  const crossSite = (request: Request) => {
+    const from = request.headers.get('origin')
+    return from !== null && from !== origin
+  }
+  const refused = () => new Response('Cross-site form refused', { status: 403 })
 
   const currentUser = (request: Request): string | null => {
     const value = readCookie(request, FORUM_SESSION_COOKIE)
@@ -90,6 +96,7 @@ export function forumSessions(options: ForumSessionOptions): ForumSessions {
     async fetch(request) {
       const url = new URL(request.url)
       if (url.pathname === '/forum/logout' && request.method === 'POST') {
+        if (crossSite(request)) return refused()
         return new Response(null, {
           status: 303,
           headers: { location: '/', 'set-cookie': `${FORUM_SESSION_COOKIE}=; Path=/; Max-Age=0` },
@@ -98,6 +105,7 @@ export function forumSessions(options: ForumSessionOptions): ForumSessions {
       if (url.pathname !== '/forum/login') return new Response('Not found', { status: 404 })
       if (request.method === 'GET') return loginPage(safeReturnTo(url.searchParams.get('return_to')))
       if (request.method !== 'POST') return new Response('Method not allowed', { status: 405 })
+      if (crossSite(request)) return refused()
       const form = new URLSearchParams(await request.text())
       const returnTo = safeReturnTo(form.get('return_to'))
       const identifier = form.get('identifier')?.trim() ?? ''

@@ -70,7 +70,7 @@ export function createForumOAuth(options: ForumOAuthOptions): {
   const passwords = pdsOAuthAccounts({ pds: pdsRef, signUp: false })
   const sessions = forumSessions({
     secret: secrets.secret,
-    secure: options.publicUrl.startsWith('https:'),
+    origin: options.publicUrl,
     checkPassword: async (identifier, password) =>
       (await passwords.authenticate(identifier, password, new Request(options.publicUrl)))?.sub ?? null,
   })
