@@ -41,7 +41,14 @@ export interface OAuthServerOptions {
   trustedClients?: readonly string[]
   /** Accept `http://localhost` development clients (default true). */
   allowLoopbackClients?: boolean
-  /** Replace the default sign-in / consent page. */
+  /**
+   * Replace the default sign-in, sign-up and consent pages: called with the step to show
+   * (`view.step`: `sign-in` | `sign-up` | `consent` | `error`) and everything needed to render it.
+   * Return HTML (or a Response). Every form must POST to `view.actionUrl` with the `view.hidden` fields
+   * (CSRF token included) and an `action` of `sign-in` (`identifier`, `password`, optional `remember`),
+   * `sign-up` (`handle`, `email`, `password`, `invite_code`), `consent`, `deny` or `switch-account`.
+   * The page keeps its security headers (CSP, no framing) whatever it returns.
+   */
   renderAuthorizePage?: RenderAuthorizePage
   /** Lifetimes in seconds (defaults: access 15 min, PAR 5 min, code 1 min, public session 14 d…). */
   lifetimes?: Partial<OAuthLifetimes>
@@ -99,7 +106,31 @@ export interface OAuthServer extends AtprotoService {
   accessTokenVerifier(opts?: { checkRevocation?: boolean; publicUrl?: string }): AuthVerifier<OAuthAuth>
 }
 
-/** Create the authorization server; mount it with `createAtproto({ services: [oauthServer(…)] })`. */
+/**
+ * Create the authorization server. It is a service of the app object and gives its token verifier to the
+ * PDS, whose XRPC then accepts DPoP-bound access tokens beside legacy session JWTs:
+ *
+ * ```ts
+ * let pdsService: PdsService
+ * const oauth = oauthServer({
+ *   store: storage.oauth!,
+ *   accounts: pdsOAuthAccounts({
+ *     pds: { get context() { return pdsService.context } },
+ *     currentUser: (request) => myAppSession(request)?.atprotoDid ?? null, // managed accounts
+ *   }),
+ *   secret, signingKey, // the same in every process
+ * })
+ * pdsService = pds({ ...options, oauth })
+ * export const atproto = createAtproto({ services: [oauth, pdsService] })
+ * ```
+ *
+ * It serves `/.well-known/oauth-authorization-server`, `/.well-known/oauth-protected-resource` and
+ * `/oauth/*`: on Next.js add a route file for each (`app/oauth/[...path]/route.ts` and
+ * `app/.well-known/oauth-authorization-server/route.ts` … exporting `toNextJsHandler(atproto)`); on
+ * Express `app.use(toNodeHandler(atproto))` already serves them. The sign-in and consent pages are
+ * replaced with `renderAuthorizePage` (one function, by `view.step`), or skipped for the host app's own
+ * members with `currentUser` / `signInUrl` of the account provider.
+ */
 export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const secret = options.secret ?? randomBytes(32)
   const nonces = new DpopNonces(secret, options.dpopNonceStepMs)
