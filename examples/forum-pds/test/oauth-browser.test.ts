@@ -37,6 +37,10 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ]
 
+// Pages may take a while on a loaded machine.
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 100 })
+const TEST_TIMEOUT = 120_000
+
 const randomName = () => `o${Math.random().toString(36).slice(2, 10)}`
 
 /** Headless Chromium from Debian's package, with a fresh profile. */
@@ -118,11 +122,9 @@ async function signIn(page: Page, identifier: string, password: string) {
 }
 
 async function consent(page: Page, handle: string) {
-  await expect
-    .poll(
-      async () => `${await page.locator('h1').textContent()}: ${await page.locator('main').textContent()}`,
-    )
-    .toMatch(/^Authorize this app\?:/)
+  await poll(
+    async () => `${await page.locator('h1').textContent()}: ${await page.locator('main').textContent()}`,
+  ).toMatch(/^Authorize this app\?:/)
   expect(await page.locator('main').textContent()).toContain(`@${handle}`)
   await page.locator('button[value="consent"]').click()
 }
@@ -210,182 +212,200 @@ function oauthBrowserSuite(appUrl: () => string) {
     return { handle, password, did: res.data.did }
   }
 
-  it('signs in and consents in Chromium, writes with DPoP, refreshes, and revokes', async () => {
-    const alice = await newAccount()
-    const { client, sessions } = oauthClient(appUrl(), callback.url)
-    const authorizeUrl = await client.authorize(alice.handle, { scope: SCOPE })
-    expect(authorizeUrl.origin).toBe(new URL(appUrl()).origin)
-    expect(authorizeUrl.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
+  it(
+    'signs in and consents in Chromium, writes with DPoP, refreshes, and revokes',
+    async () => {
+      const alice = await newAccount()
+      const { client, sessions } = oauthClient(appUrl(), callback.url)
+      const authorizeUrl = await client.authorize(alice.handle, { scope: SCOPE })
+      expect(authorizeUrl.origin).toBe(new URL(appUrl()).origin)
+      expect(authorizeUrl.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
 
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
-    const params = await inBrowser(page, authorizeUrl, async () => {
-      await expect.poll(() => page.locator('h1').textContent()).toBe('Sign in')
-      await signIn(page, alice.handle, 'not the password')
-      await expect.poll(() => page.locator('[role=alert]').textContent()).toMatch(/Wrong handle or password/)
-      await signIn(page, alice.handle, alice.password)
-      await consent(page, alice.handle)
-    })
-    await page.close()
-    expect(params.get('iss')).toBe(new URL(appUrl()).origin)
+      await browser.context.clearCookies()
+      const page = await browser.context.newPage()
+      const params = await inBrowser(page, authorizeUrl, async () => {
+        await poll(() => page.locator('h1').textContent()).toBe('Sign in')
+        await signIn(page, alice.handle, 'not the password')
+        await poll(() => page.locator('[role=alert]').textContent()).toMatch(/Wrong handle or password/)
+        await signIn(page, alice.handle, alice.password)
+        await consent(page, alice.handle)
+      })
+      await page.close()
+      expect(params.get('iss')).toBe(new URL(appUrl()).origin)
 
-    const { session } = await client.callback(params)
-    expect(session.did).toBe(alice.did)
-    expect((await session.getTokenInfo(false)).scope).toBe(SCOPE)
+      const { session } = await client.callback(params)
+      expect(session.did).toBe(alice.did)
+      expect((await session.getTokenInfo(false)).scope).toBe(SCOPE)
 
-    // Authenticated writes through @atproto/api with the OAuth session (DPoP-bound access token).
-    const first = await writePost(session, 'hello over OAuth')
-    expect(first.uri).toMatch(new RegExp(`^at://${alice.did}/app.bsky.feed.post/`))
-    const read = await new AtpAgent({ service: appUrl() }).com.atproto.repo.getRecord({
-      repo: alice.did,
-      collection: 'app.bsky.feed.post',
-      rkey: first.uri.split('/').pop()!,
-    })
-    expect((read.data.value as { text: string }).text).toBe('hello over OAuth')
-    // The same PDS still takes legacy session JWTs.
-    const legacy = new AtpAgent({ service: appUrl() })
-    await legacy.login({ identifier: alice.handle, password: alice.password })
-    expect((await legacy.com.atproto.server.getSession()).data.did).toBe(alice.did)
+      // Authenticated writes through @atproto/api with the OAuth session (DPoP-bound access token).
+      const first = await writePost(session, 'hello over OAuth')
+      expect(first.uri).toMatch(new RegExp(`^at://${alice.did}/app.bsky.feed.post/`))
+      const read = await new AtpAgent({ service: appUrl() }).com.atproto.repo.getRecord({
+        repo: alice.did,
+        collection: 'app.bsky.feed.post',
+        rkey: first.uri.split('/').pop()!,
+      })
+      expect((read.data.value as { text: string }).text).toBe('hello over OAuth')
+      // The same PDS still takes legacy session JWTs.
+      const legacy = new AtpAgent({ service: appUrl() })
+      await legacy.login({ identifier: alice.handle, password: alice.password })
+      expect((await legacy.com.atproto.server.getSession()).data.did).toBe(alice.did)
 
-    // Refresh: new tokens (rotated refresh token), and writes go on with them.
-    const before = structuredClone(sessions.get(alice.did)!)
-    const refreshed = await client.restore(alice.did, true)
-    const after = sessions.get(alice.did)!
-    expect(after.tokenSet.access_token).not.toBe(before.tokenSet.access_token)
-    expect(after.tokenSet.refresh_token).not.toBe(before.tokenSet.refresh_token)
-    const second = await writePost(refreshed, 'after refresh')
-    expect(second.uri).not.toBe(first.uri)
-    const stillValid = await dpopFetch(after, `${appUrl()}/xrpc/com.atproto.server.getSession`, {
-      method: 'GET',
-    })
-    expect(stillValid.status).toBe(200)
-    expect(stillValid.body.did).toBe(alice.did)
+      // Refresh: new tokens (rotated refresh token), and writes go on with them.
+      const before = structuredClone(sessions.get(alice.did)!)
+      const refreshed = await client.restore(alice.did, true)
+      const after = sessions.get(alice.did)!
+      expect(after.tokenSet.access_token).not.toBe(before.tokenSet.access_token)
+      expect(after.tokenSet.refresh_token).not.toBe(before.tokenSet.refresh_token)
+      const second = await writePost(refreshed, 'after refresh')
+      expect(second.uri).not.toBe(first.uri)
+      const stillValid = await dpopFetch(after, `${appUrl()}/xrpc/com.atproto.server.getSession`, {
+        method: 'GET',
+      })
+      expect(stillValid.status).toBe(200)
+      expect(stillValid.body.did).toBe(alice.did)
 
-    // Revoke (sign out): the access and refresh tokens stop working at once.
-    await refreshed.signOut()
-    expect(sessions.has(alice.did)).toBe(false)
-    const denied = await dpopFetch(after, `${appUrl()}/xrpc/com.atproto.server.getSession`, { method: 'GET' })
-    expect(denied.status).toBe(401)
-    expect(denied.body.message).toMatch(/revoked/i)
-    const refreshAfter = await dpopFetch(after, `${appUrl()}/oauth/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: after.tokenSet.refresh_token!,
-        client_id: client.clientMetadata.client_id,
-      }),
-    })
-    expect(refreshAfter.status).toBe(400)
-    expect(refreshAfter.body.error).toBe('invalid_grant')
-    expect(refreshAfter.body.access_token).toBeUndefined()
-  })
+      // Revoke (sign out): the access and refresh tokens stop working at once.
+      await refreshed.signOut()
+      expect(sessions.has(alice.did)).toBe(false)
+      const denied = await dpopFetch(after, `${appUrl()}/xrpc/com.atproto.server.getSession`, {
+        method: 'GET',
+      })
+      expect(denied.status).toBe(401)
+      expect(denied.body.message).toMatch(/revoked/i)
+      const refreshAfter = await dpopFetch(after, `${appUrl()}/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: after.tokenSet.refresh_token!,
+          client_id: client.clientMetadata.client_id,
+        }),
+      })
+      expect(refreshAfter.status).toBe(400)
+      expect(refreshAfter.body.error).toBe('invalid_grant')
+      expect(refreshAfter.body.access_token).toBeUndefined()
+    },
+    TEST_TIMEOUT,
+  )
 
-  it('a forum member signed in with the forum cookie only sees consent', async () => {
-    const bob = await newAccount()
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
-    // The forum's own login page sets its session cookie.
-    await page.goto(`${appUrl()}/forum/login?return_to=/`)
-    await page.locator('input[name=identifier]').fill(bob.handle)
-    await page.locator('input[name=password]').fill(bob.password)
-    await page.locator('button[type=submit]').click()
-    await page.waitForURL((u) => u.pathname === '/')
-    expect((await browser.context.cookies()).map((c) => c.name)).toContain('forum-session')
+  it(
+    'a forum member signed in with the forum cookie only sees consent',
+    async () => {
+      const bob = await newAccount()
+      await browser.context.clearCookies()
+      const page = await browser.context.newPage()
+      // The forum's own login page sets its session cookie.
+      await page.goto(`${appUrl()}/forum/login?return_to=/`)
+      await page.locator('input[name=identifier]').fill(bob.handle)
+      await page.locator('input[name=password]').fill(bob.password)
+      await page.locator('button[type=submit]').click()
+      await page.waitForURL((u) => u.pathname === '/')
+      expect((await browser.context.cookies()).map((c) => c.name)).toContain('forum-session')
 
-    const { client } = oauthClient(appUrl(), callback.url)
-    const authorizeUrl = await client.authorize(bob.handle, { scope: SCOPE })
-    const params = await inBrowser(page, authorizeUrl, async () => {
-      // No sign-in step: the page opens on consent for the forum member.
-      await expect.poll(() => page.locator('h1').textContent()).toBe('Authorize this app?')
-      expect(await page.locator('#password').count()).toBe(0)
-      await consent(page, bob.handle)
-    })
-    await page.close()
-    const { session } = await client.callback(params)
-    expect(session.did).toBe(bob.did)
-    expect((await writePost(session, 'managed account')).uri).toContain(bob.did)
-    await session.signOut()
-  })
+      const { client } = oauthClient(appUrl(), callback.url)
+      const authorizeUrl = await client.authorize(bob.handle, { scope: SCOPE })
+      const params = await inBrowser(page, authorizeUrl, async () => {
+        // No sign-in step: the page opens on consent for the forum member.
+        await poll(() => page.locator('h1').textContent()).toBe('Authorize this app?')
+        expect(await page.locator('#password').count()).toBe(0)
+        await consent(page, bob.handle)
+      })
+      await page.close()
+      const { session } = await client.callback(params)
+      expect(session.did).toBe(bob.did)
+      expect((await writePost(session, 'managed account')).uri).toContain(bob.did)
+      await session.signOut()
+    },
+    TEST_TIMEOUT,
+  )
 
-  it('granular scopes: writes outside the grant are refused by the PDS', async () => {
-    const carol = await newAccount()
-    // Something to like, written with a legacy session.
-    const legacy = new AtpAgent({ service: appUrl() })
-    await legacy.login({ identifier: carol.handle, password: carol.password })
-    const post = await legacy.com.atproto.repo.createRecord({
-      repo: carol.did,
-      collection: 'app.bsky.feed.post',
-      record: { $type: 'app.bsky.feed.post', text: 'likeable', createdAt: new Date().toISOString() },
-    })
-    const scope = 'atproto repo:app.bsky.feed.like?action=create'
-    const { client } = oauthClient(appUrl(), callback.url, scope)
-    const authorizeUrl = await client.authorize(carol.handle, { scope })
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
-    const params = await inBrowser(page, authorizeUrl, async () => {
-      await signIn(page, carol.handle, carol.password)
-      await expect
-        .poll(() => page.locator('main li').allTextContents())
-        .toContain('create app.bsky.feed.like records')
-      await consent(page, carol.handle)
-    })
-    await page.close()
-    const { session } = await client.callback(params)
-    expect((await session.getTokenInfo(false)).scope).toBe(scope)
-    const agent = new Agent(session)
-    const like = await agent.com.atproto.repo.createRecord({
-      repo: carol.did,
-      collection: 'app.bsky.feed.like',
-      record: {
-        $type: 'app.bsky.feed.like',
-        subject: { uri: post.data.uri, cid: post.data.cid },
-        createdAt: new Date().toISOString(),
-      },
-    })
-    expect(like.data.uri).toContain('app.bsky.feed.like')
-    const posts = async () =>
-      (await legacy.com.atproto.repo.listRecords({ repo: carol.did, collection: 'app.bsky.feed.post' })).data
-        .records.length
-    const before = await posts()
-    await expect(writePost(session, 'not granted')).rejects.toMatchObject({
-      status: 403,
-      error: 'InsufficientScope',
-    })
-    await expect(
-      agent.com.atproto.repo.deleteRecord({
+  it(
+    'granular scopes: writes outside the grant are refused by the PDS',
+    async () => {
+      const carol = await newAccount()
+      // Something to like, written with a legacy session.
+      const legacy = new AtpAgent({ service: appUrl() })
+      await legacy.login({ identifier: carol.handle, password: carol.password })
+      const post = await legacy.com.atproto.repo.createRecord({
+        repo: carol.did,
+        collection: 'app.bsky.feed.post',
+        record: { $type: 'app.bsky.feed.post', text: 'likeable', createdAt: new Date().toISOString() },
+      })
+      const scope = 'atproto repo:app.bsky.feed.like?action=create'
+      const { client } = oauthClient(appUrl(), callback.url, scope)
+      const authorizeUrl = await client.authorize(carol.handle, { scope })
+      await browser.context.clearCookies()
+      const page = await browser.context.newPage()
+      const params = await inBrowser(page, authorizeUrl, async () => {
+        await signIn(page, carol.handle, carol.password)
+        await poll(() => page.locator('main li').allTextContents()).toContain(
+          'create app.bsky.feed.like records',
+        )
+        await consent(page, carol.handle)
+      })
+      await page.close()
+      const { session } = await client.callback(params)
+      expect((await session.getTokenInfo(false)).scope).toBe(scope)
+      const agent = new Agent(session)
+      const like = await agent.com.atproto.repo.createRecord({
         repo: carol.did,
         collection: 'app.bsky.feed.like',
-        rkey: like.data.uri.split('/').pop()!,
-      }),
-    ).rejects.toMatchObject({ status: 403, error: 'InsufficientScope' })
-    expect(await posts()).toBe(before)
-    await session.signOut()
-  })
+        record: {
+          $type: 'app.bsky.feed.like',
+          subject: { uri: post.data.uri, cid: post.data.cid },
+          createdAt: new Date().toISOString(),
+        },
+      })
+      expect(like.data.uri).toContain('app.bsky.feed.like')
+      const posts = async () =>
+        (await legacy.com.atproto.repo.listRecords({ repo: carol.did, collection: 'app.bsky.feed.post' }))
+          .data.records.length
+      const before = await posts()
+      await expect(writePost(session, 'not granted')).rejects.toMatchObject({
+        status: 403,
+        error: 'InsufficientScope',
+      })
+      await expect(
+        agent.com.atproto.repo.deleteRecord({
+          repo: carol.did,
+          collection: 'app.bsky.feed.like',
+          rkey: like.data.uri.split('/').pop()!,
+        }),
+      ).rejects.toMatchObject({ status: 403, error: 'InsufficientScope' })
+      expect(await posts()).toBe(before)
+      await session.signOut()
+    },
+    TEST_TIMEOUT,
+  )
 
-  it('prompt=create signs a new member up, then consents', async () => {
-    const name = randomName()
-    const { client } = oauthClient(appUrl(), callback.url)
-    // No handle yet: the app starts from the server's URL.
-    const authorizeUrl = await client.authorize(appUrl(), { scope: SCOPE, prompt: 'create' })
-    await browser.context.clearCookies()
-    const page = await browser.context.newPage()
-    const params = await inBrowser(page, authorizeUrl, async () => {
-      await expect.poll(() => page.locator('h1').textContent()).toBe('Create an account')
-      await page.locator('#handle').fill(name)
-      await page.locator('#email').fill(`${name}@example.com`)
-      await page.locator('#password').fill('a long enough password')
-      await page.locator('button[value="sign-up"]').click()
-      await consent(page, `${name}.test`)
-    })
-    await page.close()
-    const { session } = await client.callback(params)
-    const resolved = await new AtpAgent({ service: appUrl() }).com.atproto.identity.resolveHandle({
-      handle: `${name}.test`,
-    })
-    expect(session.did).toBe(resolved.data.did)
-    expect((await writePost(session, 'first post')).uri).toContain(session.did)
-    await session.signOut()
-  })
+  it(
+    'prompt=create signs a new member up, then consents',
+    async () => {
+      const name = randomName()
+      const { client } = oauthClient(appUrl(), callback.url)
+      // No handle yet: the app starts from the server's URL.
+      const authorizeUrl = await client.authorize(appUrl(), { scope: SCOPE, prompt: 'create' })
+      await browser.context.clearCookies()
+      const page = await browser.context.newPage()
+      const params = await inBrowser(page, authorizeUrl, async () => {
+        await poll(() => page.locator('h1').textContent()).toBe('Create an account')
+        await page.locator('#handle').fill(name)
+        await page.locator('#email').fill(`${name}@example.com`)
+        await page.locator('#password').fill('a long enough password')
+        await page.locator('button[value="sign-up"]').click()
+        await consent(page, `${name}.test`)
+      })
+      await page.close()
+      const { session } = await client.callback(params)
+      const resolved = await new AtpAgent({ service: appUrl() }).com.atproto.identity.resolveHandle({
+        handle: `${name}.test`,
+      })
+      expect(session.did).toBe(resolved.data.did)
+      expect((await writePost(session, 'first post')).uri).toContain(session.did)
+      await session.signOut()
+    },
+    TEST_TIMEOUT,
+  )
 }
 
 describe('OAuth in the browser: forum-pds on Next.js (next build + custom server)', () => {
