@@ -11,8 +11,16 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 export const FORUM_SESSION_COOKIE = 'forum-session'
 const MAX_AGE_S = 7 * 24 * 3600
 
-/** Checks a forum member's handle (or email) and password; returns their DID, or null. */
-export type ForumPasswordCheck = (identifier: string, password: string) => Promise<string | null>
+/**
+ * Checks a forum member's handle (or email) and password; returns their DID, or null. Gets the client
+ * address for rate limiting.
+ */
+export type ForumPasswordCheck = (
+  identifier: string,
+  password: string,
+  request: Request,
+  connection: { remoteAddress?: string },
+) => Promise<string | null>
 
 /** Options of {@link forumSessions}. */
 export interface ForumSessionOptions {
@@ -30,7 +38,7 @@ export interface ForumSessions {
   /** `Set-Cookie` value signing `did` in. */
   cookieFor(did: string): string
   /** Handle `/forum/login` and `/forum/logout` (404 for anything else). */
-  fetch(request: Request): Promise<Response>
+  fetch(request: Request, connection?: { remoteAddress?: string }): Promise<Response>
 }
 
 function readCookie(request: Request, name: string): string | undefined {
@@ -93,7 +101,7 @@ export function forumSessions(options: ForumSessionOptions): ForumSessions {
   return {
     currentUser,
     cookieFor,
-    async fetch(request) {
+    async fetch(request, connection = {}) {
       const url = new URL(request.url)
       if (url.pathname === '/forum/logout' && request.method === 'POST') {
         if (crossSite(request)) return refused()
@@ -110,7 +118,17 @@ export function forumSessions(options: ForumSessionOptions): ForumSessions {
       const returnTo = safeReturnTo(form.get('return_to'))
       const identifier = form.get('identifier')?.trim() ?? ''
       const password = form.get('password') ?? ''
-      const did = identifier && password ? await options.checkPassword(identifier, password) : null
+      let did: string | null = null
+      try {
+        did =
+          identifier && password
+            ? await options.checkPassword(identifier, password, request, connection)
+            : null
+      } catch (err) {
+        const message = (err as { userMessage?: unknown }).userMessage
+        if (typeof message !== 'string') throw err
+        return loginPage(returnTo, message, (err as { status?: number }).status ?? 400)
+      }
       if (!did) return loginPage(returnTo, 'Wrong handle or password', 401)
       return new Response(null, {
         status: 303,

@@ -71,8 +71,8 @@ export function createForumOAuth(options: ForumOAuthOptions): {
   const sessions = forumSessions({
     secret: secrets.secret,
     origin: options.publicUrl,
-    checkPassword: async (identifier, password) =>
-      (await passwords.authenticate(identifier, password, new Request(options.publicUrl)))?.sub ?? null,
+    checkPassword: async (identifier, password, request, connection) =>
+      (await passwords.authenticate(identifier, password, request, connection))?.sub ?? null,
   })
   const oauth = oauthServer({
     store: options.store,
@@ -88,7 +88,7 @@ export function createForumOAuth(options: ForumOAuthOptions): {
   })
   const sessionRoutes: AtprotoService = {
     name: 'forum-session',
-    setup: (ctx) => ctx.route('/forum/*', (request) => sessions.fetch(request)),
+    setup: (ctx) => ctx.route('/forum/*', (request, connection) => sessions.fetch(request, connection)),
   }
   return { oauth, sessions, sessionRoutes }
 }

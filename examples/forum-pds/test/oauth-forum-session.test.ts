@@ -58,6 +58,28 @@ describe('forum session cookie', () => {
     }
   })
 
+  it('shows the account check refusal (rate limit) on the form, with its status', async () => {
+    const limited = forumSessions({
+      secret: 'k'.repeat(64),
+      origin,
+      checkPassword: async (_id, _pw, _request, connection) => {
+        expect(connection.remoteAddress).toBe('192.0.2.1')
+        throw Object.assign(new Error('limited'), { userMessage: 'Too many sign-in attempts', status: 429 })
+      },
+    })
+    const res = await limited.fetch(
+      new Request(`${origin}/forum/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ identifier: 'member.test', password: 'x' }),
+      }),
+      { remoteAddress: '192.0.2.1' },
+    )
+    expect(res.status).toBe(429)
+    expect(await res.text()).toContain('Too many sign-in attempts')
+    expect(res.headers.get('set-cookie')).toBeNull()
+  })
+
   it('refuses cross-site login posts', async () => {
     const r = await login({ identifier: 'member.test', password: 'right password' }, 'https://evil.example')
     expect(r.status).toBe(403)

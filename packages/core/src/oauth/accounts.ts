@@ -1,4 +1,5 @@
 /** How the authorization server reaches the host app's accounts. */
+import type { ConnectionInfo } from '../xrpc/types.js'
 
 /** An account that can authorize clients. `sub` is its DID. */
 export interface OAuthAccount {
@@ -19,11 +20,20 @@ export interface OAuthSignUpInput {
 
 /**
  * Hooks into the host app's users. Errors thrown by `authenticate` or `createAccount` with a
- * `userMessage` string property are shown on the form; others are logged and shown generically.
+ * `userMessage` string property are shown on the form (with their `status`, 400-499, default 400);
+ * others are logged and shown generically.
  */
 export interface OAuthAccountProvider {
-  /** Check a password sign-in (identifier: handle, email or DID); null when it fails. */
-  authenticate(identifier: string, password: string, request: Request): Promise<OAuthAccount | null>
+  /**
+   * Check a password sign-in (identifier: handle, email or DID); null when it fails. `connection`
+   * carries the client address, for rate limiting.
+   */
+  authenticate(
+    identifier: string,
+    password: string,
+    request: Request,
+    connection?: ConnectionInfo,
+  ): Promise<OAuthAccount | null>
   /** Look an account up by DID (null when deleted or taken down: its sessions then stop working). */
   getAccount(sub: string): Promise<OAuthAccount | null>
   /**

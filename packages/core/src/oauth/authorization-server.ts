@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { JWK } from 'jose'
 import type { AtprotoService, ServiceContext } from '../atproto.js'
-import type { AuthVerifier } from '../xrpc/types.js'
+import type { AuthVerifier, ConnectionInfo } from '../xrpc/types.js'
 import type { OAuthAccountProvider } from './accounts.js'
 import { handleAuthorizeGet, handleAuthorizePost } from './authorize-endpoint.js'
 import { renderDefaultAuthorizePage } from './authorize-page.js'
@@ -98,7 +98,7 @@ export interface OAuthServer extends AtprotoService {
   /** Authorization server metadata (RFC 8414). */
   metadata(): Record<string, unknown>
   /** Handle an OAuth request (null when the path is not an OAuth route). */
-  fetch(request: Request): Promise<Response | null>
+  fetch(request: Request, connection?: ConnectionInfo): Promise<Response | null>
   /**
    * XRPC auth verifier for this server's access tokens (`Authorization: DPoP`), with a revocation check
    * unless `{ checkRevocation: false }`.
@@ -219,7 +219,12 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
   }
 
-  const routes = async (c: OAuthContext, request: Request, path: string): Promise<Response | null> => {
+  const routes = async (
+    c: OAuthContext,
+    request: Request,
+    path: string,
+    connection: ConnectionInfo,
+  ): Promise<Response | null> => {
     const m = request.method
     switch (path) {
       case '/.well-known/oauth-authorization-server':
@@ -248,13 +253,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
         return m === 'GET'
           ? handleAuthorizeGet(c, request)
           : m === 'POST'
-            ? handleAuthorizePost(c, request)
+            ? handleAuthorizePost(c, request, connection)
             : null
     }
     return null
   }
 
-  const fetch = async (request: Request): Promise<Response | null> => {
+  const fetch = async (request: Request, connection: ConnectionInfo = {}): Promise<Response | null> => {
     await ready
     const c = ctx!
     const path = new URL(request.url).pathname
@@ -272,7 +277,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
     let res: Response | null
     try {
-      res = await routes(c, request, path)
+      res = await routes(c, request, path, connection)
       if (!res && !KNOWN_PATHS.has(path)) {
         res = new OAuthError(404, 'invalid_request', `Not found: ${path}`).toResponse()
       } else if (!res) {
@@ -311,7 +316,8 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
         rejectReady(err)
         throw err
       }
-      const handler = async (request: Request) => (await fetch(request)) as Response
+      const handler = async (request: Request, connection: ConnectionInfo) =>
+        (await fetch(request, connection)) as Response
       service.route('/.well-known/oauth-authorization-server', handler)
       if (options.protectedResource !== false) service.route('/.well-known/oauth-protected-resource', handler)
       service.route('/oauth/*', handler)

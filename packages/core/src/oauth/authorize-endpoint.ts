@@ -3,6 +3,7 @@
  * the page's forms (CSRF-protected) and finally redirects to the client with `code`, `state`, `iss`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { ConnectionInfo } from '../xrpc/types.js'
 import { accountMatchesHint, type OAuthAccount } from './accounts.js'
 import { type AuthorizePageView, describeScope } from './authorize-page.js'
 import type { OAuthContext } from './context.js'
@@ -212,13 +213,23 @@ export async function handleAuthorizeGet(ctx: OAuthContext, request: Request): P
   return render(it, 'sign-in')
 }
 
+/** HTTP status of a user-facing hook error (`status` 400-499 when set, e.g. 429), else 400. */
+function userStatus(err: unknown): number {
+  const s = (err as { status?: unknown })?.status
+  return typeof s === 'number' && s >= 400 && s < 500 ? s : 400
+}
+
 function userMessage(err: unknown): string | undefined {
   const m = (err as { userMessage?: unknown })?.userMessage
   return typeof m === 'string' ? m : undefined
 }
 
 /** POST /oauth/authorize (the page's forms). */
-export async function handleAuthorizePost(ctx: OAuthContext, request: Request): Promise<Response> {
+export async function handleAuthorizePost(
+  ctx: OAuthContext,
+  request: Request,
+  connection: ConnectionInfo = {},
+): Promise<Response> {
   // Browsers send Origin on POST: anything but our own origin is a cross-site submission.
   const origin = request.headers.get('origin')
   if (origin !== null && origin !== new URL(ctx.issuer).origin) {
@@ -260,11 +271,11 @@ export async function handleAuthorizePost(ctx: OAuthContext, request: Request): 
         return render(it, 'sign-in', { error: 'Enter your handle and password', status: 400 })
       let account: OAuthAccount | null
       try {
-        account = await ctx.accounts.authenticate(identifier, password, request)
+        account = await ctx.accounts.authenticate(identifier, password, request, connection)
       } catch (err) {
         const msg = userMessage(err)
         if (!msg) console.error('oauth: authenticate failed', err)
-        return render(it, 'sign-in', { error: msg ?? 'Sign-in failed', status: 400 })
+        return render(it, 'sign-in', { error: msg ?? 'Sign-in failed', status: userStatus(err) })
       }
       if (!account) return render(it, 'sign-in', { error: 'Wrong handle or password', status: 401 })
       if (!accountMatchesHint(account, hint)) {
@@ -292,7 +303,10 @@ export async function handleAuthorizePost(ctx: OAuthContext, request: Request): 
       } catch (err) {
         const msg = userMessage(err)
         if (!msg) console.error('oauth: createAccount failed', err)
-        return render(it, 'sign-up', { error: msg ?? 'Could not create the account', status: 400 })
+        return render(it, 'sign-up', {
+          error: msg ?? 'Could not create the account',
+          status: userStatus(err),
+        })
       }
     }
     case 'switch-account': {

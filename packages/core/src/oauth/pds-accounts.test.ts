@@ -19,18 +19,26 @@ const req = (cookie = '') => new Request(`${publicUrl}/oauth/authorize`, { heade
 const agentFor = () =>
   new AtpAgent({ service: publicUrl, fetch: (input, init) => app.fetch(new Request(input as string, init)) })
 
-beforeAll(async () => {
-  service = pds({
-    storage,
+async function makePds(rateLimits?: Parameters<typeof pds>[0]['rateLimits']) {
+  const store = rateLimits ? memoryAdapter() : storage
+  const made: { app?: Atproto } = {}
+  const svc = pds({
+    storage: store,
     blobstore: new MemoryBlobStore(),
     jwtSecret: 'x'.repeat(32),
     handleDomains: ['.test'],
     plcUrl: `${publicUrl}/plc`,
     plcRotationKey: AccountSigningKey.generate(),
-    fetch: (input, init) => app.fetch(new Request(input as string, init)),
+    rateLimits,
+    fetch: (input, init) => made.app!.fetch(new Request(input as string, init)),
   })
-  app = createAtproto({ publicUrl, services: [plcService({ store: storage.plc! }), service] })
-  await app.start()
+  made.app = createAtproto({ publicUrl, services: [plcService({ store: store.plc! }), svc] })
+  await made.app.start()
+  return { app: made.app, service: svc }
+}
+
+beforeAll(async () => {
+  ;({ app, service } = await makePds())
   accounts = pdsOAuthAccounts({
     pds: service,
     // The host app's session cookie carries the member's handle here.
@@ -75,6 +83,20 @@ describe('pdsOAuthAccounts', () => {
     expect(await accounts.currentUser!(req(`member=${did}`))).toMatchObject({ sub: did })
     expect(await accounts.currentUser!(req())).toBeNull()
     expect(await accounts.currentUser!(req('member=ghost.test'))).toBeNull()
+  })
+
+  it('counts sign-in attempts per client address, in the PDS sign-in budget', async () => {
+    const limited = await makePds({ createSession: { limit: 3, windowMs: 60_000 } })
+    const p = pdsOAuthAccounts({ pds: limited.service })
+    const guesser = { remoteAddress: '192.0.2.7' }
+    for (let i = 0; i < 3; i++)
+      expect(await p.authenticate('x.test', `guess-${i}`, req(), guesser)).toBeNull()
+    await expect(p.authenticate('x.test', 'guess-4', req(), guesser)).rejects.toMatchObject({
+      status: 429,
+      userMessage: expect.stringMatching(/Too many sign-in attempts/),
+    })
+    expect(await p.authenticate('x.test', 'guess', req(), { remoteAddress: '192.0.2.8' })).toBeNull()
+    await limited.app.close()
   })
 
   it('signs up through the PDS (bare names get the handle domain); PDS refusals reach the form', async () => {

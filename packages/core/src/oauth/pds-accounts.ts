@@ -5,8 +5,9 @@
  */
 import { authenticate, createAccount, findAccount } from '../pds/accounts.js'
 import type { PdsContext } from '../pds/context.js'
+import { byAddress, rateLimiter } from '../pds/rate-limit.js'
 import type { AccountRow } from '../storage/types.js'
-import { XRPCError } from '../xrpc/xrpc-error.js'
+import { RateLimitExceededError, XRPCError } from '../xrpc/xrpc-error.js'
 import type { OAuthAccount, OAuthAccountProvider, OAuthSignUpInput } from './accounts.js'
 
 /** Options of {@link pdsOAuthAccounts}. */
@@ -32,7 +33,10 @@ export interface PdsOAuthAccountsOptions {
 
 /** An error whose message the sign-in / sign-up form shows as is. */
 class UserFacingError extends Error {
-  constructor(readonly userMessage: string) {
+  constructor(
+    readonly userMessage: string,
+    readonly status = 400,
+  ) {
     super(userMessage)
   }
 }
@@ -49,7 +53,23 @@ export function pdsOAuthAccounts(options: PdsOAuthAccountsOptions): OAuthAccount
   const active = (row: AccountRow | null) => (row && row.status === 'active' ? row : null)
 
   const provider: OAuthAccountProvider = {
-    async authenticate(identifier, password) {
+    async authenticate(identifier, password, request, connection = {}) {
+      // The same budget as com.atproto.server.createSession: one password guesser, one count.
+      const limit = rateLimiter(ctx(), 'createSession', byAddress)
+      try {
+        await limit?.({
+          nsid: 'oauth.authorize',
+          params: {},
+          request,
+          connection,
+          signal: request.signal,
+          auth: null,
+        })
+      } catch (err) {
+        if (err instanceof RateLimitExceededError)
+          throw new UserFacingError('Too many sign-in attempts; try again in a few minutes', 429)
+        throw err
+      }
       try {
         const { account, appPassword } = await authenticate(ctx(), identifier, password)
         // App passwords are for legacy clients; an OAuth grant needs the account's own password.
