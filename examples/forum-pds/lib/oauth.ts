@@ -28,26 +28,37 @@ export interface ForumOAuthOptions {
 }
 
 interface OAuthSecrets {
-  /** Hex; derives DPoP nonces, CSRF tokens and the forum's session cookie. */
+  /** Hex; derives DPoP nonces and CSRF tokens. */
   secret: string
+  /** Hex; signs the forum's session cookie. */
+  sessionSecret: string
   /** Private ES256 JWK signing access tokens. */
   signingKey: JWK
 }
 
 /**
  * Development secrets kept in the data folder, so tokens and cookies survive restarts. Production sets
- * OAUTH_SECRET (hex) and OAUTH_SIGNING_KEY (a private JWK, JSON) from its secret store.
+ * OAUTH_SECRET and FORUM_SESSION_SECRET (hex) and OAUTH_SIGNING_KEY (a private JWK, JSON) from its
+ * secret store.
  */
 function oauthSecrets(dataDir: string): OAuthSecrets {
-  if (process.env.OAUTH_SECRET && process.env.OAUTH_SIGNING_KEY) {
-    return { secret: process.env.OAUTH_SECRET, signingKey: JSON.parse(process.env.OAUTH_SIGNING_KEY) }
+  const env = process.env
+  if (env.OAUTH_SECRET && env.OAUTH_SIGNING_KEY && env.FORUM_SESSION_SECRET) {
+    return {
+      secret: env.OAUTH_SECRET,
+      sessionSecret: env.FORUM_SESSION_SECRET,
+      signingKey: JSON.parse(env.OAUTH_SIGNING_KEY),
+    }
   }
   const file = `${dataDir}/oauth-secrets.json`
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'))
+  const kept: Partial<OAuthSecrets> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {}
+  if (kept.secret && kept.sessionSecret && kept.signingKey) return kept as OAuthSecrets
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const secrets: OAuthSecrets = {
     secret: randomBytes(32).toString('hex'),
+    sessionSecret: randomBytes(32).toString('hex'),
     signingKey: { ...(privateKey.export({ format: 'jwk' }) as JWK), alg: 'ES256', kid: 'forum-1' },
+    ...kept,
   }
   writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 })
   return secrets
@@ -69,7 +80,7 @@ export function createForumOAuth(options: ForumOAuthOptions): {
   // Password checks of the forum's own login page go through the same PDS accounts.
   const passwords = pdsOAuthAccounts({ pds: pdsRef, signUp: false })
   const sessions = forumSessions({
-    secret: secrets.secret,
+    secret: secrets.sessionSecret,
     origin: options.publicUrl,
     checkPassword: async (identifier, password, request, connection) =>
       (await passwords.authenticate(identifier, password, request, connection))?.sub ?? null,
