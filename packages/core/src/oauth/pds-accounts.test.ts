@@ -95,7 +95,16 @@ describe('pdsOAuthAccounts', () => {
       status: 429,
       userMessage: expect.stringMatching(/Too many sign-in attempts/),
     })
-    expect(await p.authenticate('x.test', 'guess', req(), { remoteAddress: '192.0.2.8' })).toBeNull()
+    // Another address, another account: its own budget.
+    expect(await p.authenticate('y.test', 'guess', req(), { remoteAddress: '192.0.2.8' })).toBeNull()
+    // The same account from a fresh address: the per-account count still stops the guesser.
+    await expect(
+      p.authenticate('x.test', 'guess-5', req(), { remoteAddress: '192.0.2.9' }),
+    ).rejects.toMatchObject({
+      status: 429,
+    })
+    // A mount that knows no address (no shared "unknown" bucket locking everyone out).
+    for (let i = 0; i < 6; i++) expect(await p.authenticate(`z${i}.test`, 'guess', req())).toBeNull()
     await limited.app.close()
   })
 

@@ -5,7 +5,7 @@
  */
 import { authenticate, createAccount, findAccount } from '../pds/accounts.js'
 import type { PdsContext } from '../pds/context.js'
-import { byAddress, rateLimiter } from '../pds/rate-limit.js'
+import { rateLimiter } from '../pds/rate-limit.js'
 import type { AccountRow } from '../storage/types.js'
 import { RateLimitExceededError, XRPCError } from '../xrpc/xrpc-error.js'
 import type { OAuthAccount, OAuthAccountProvider, OAuthSignUpInput } from './accounts.js'
@@ -54,17 +54,24 @@ export function pdsOAuthAccounts(options: PdsOAuthAccountsOptions): OAuthAccount
 
   const provider: OAuthAccountProvider = {
     async authenticate(identifier, password, request, connection = {}) {
-      // The same budget as com.atproto.server.createSession: one password guesser, one count.
-      const limit = rateLimiter(ctx(), 'createSession', byAddress)
+      // The budget of com.atproto.server.createSession, counted per client address when the mount
+      // knows it, and per account name always (a guesser spreading over addresses still stops).
+      const c = ctx()
+      const rc = {
+        nsid: 'oauth.authorize',
+        params: {},
+        request,
+        connection,
+        signal: request.signal,
+        auth: null,
+      }
+      const name = identifier.trim().toLowerCase()
+      const limits = [
+        rateLimiter(c, 'createSession', (r) => r.connection.remoteAddress),
+        rateLimiter(c, 'createSession', () => `oauth-account:${name}`),
+      ]
       try {
-        await limit?.({
-          nsid: 'oauth.authorize',
-          params: {},
-          request,
-          connection,
-          signal: request.signal,
-          auth: null,
-        })
+        for (const limit of limits) await limit?.(rc)
       } catch (err) {
         if (err instanceof RateLimitExceededError)
           throw new UserFacingError('Too many sign-in attempts; try again in a few minutes', 429)
