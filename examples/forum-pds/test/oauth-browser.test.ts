@@ -320,6 +320,28 @@ function oauthBrowserSuite(appUrl: () => string) {
   )
 
   it(
+    'deny sends access_denied back to the app, and no session comes of it',
+    async () => {
+      const dave = await newAccount()
+      const { client, sessions } = oauthClient(appUrl(), callback.url)
+      const authorizeUrl = await client.authorize(dave.handle, { scope: SCOPE })
+      await browser.context.clearCookies()
+      const page = await browser.context.newPage()
+      const params = await inBrowser(page, authorizeUrl, async () => {
+        await signIn(page, dave.handle, dave.password)
+        await poll(() => page.locator('h1').textContent()).toBe('Authorize this app?')
+        await page.locator('button[value="deny"]').click()
+      })
+      await page.close()
+      expect(params.get('error')).toBe('access_denied')
+      expect(params.get('code')).toBeNull()
+      await expect(client.callback(params)).rejects.toThrow(/access_denied|denied/)
+      expect(sessions.size).toBe(0)
+    },
+    TEST_TIMEOUT,
+  )
+
+  it(
     'granular scopes: writes outside the grant are refused by the PDS',
     async () => {
       const carol = await newAccount()
