@@ -105,6 +105,10 @@ async function page(
   return new Response(out, { status, headers })
 }
 
+/**
+ * An error the user sees on our page: without a valid request there is no redirect_uri we may trust, so
+ * the OAuth error code goes on the page (RFC 6749 §4.1.2.1).
+ */
 function errorPage(ctx: OAuthContext, request: Request, error: string, status = 400): Promise<Response> {
   const view: AuthorizePageView = {
     step: 'error',
@@ -112,6 +116,7 @@ function errorPage(ctx: OAuthContext, request: Request, error: string, status = 
     hidden: {},
     scopes: [],
     error,
+    errorCode: status === 403 ? 'access_denied' : 'invalid_request',
     canSignUp: false,
   }
   return page(ctx, request, view, status)

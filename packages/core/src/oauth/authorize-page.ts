@@ -27,6 +27,8 @@ export interface AuthorizePageView {
   loginHint?: string
   /** Message to show (failed sign-in, expired request…). */
   error?: string
+  /** OAuth error code of the `error` step (`invalid_request`, `access_denied`). */
+  errorCode?: string
   /** Whether `prompt=create` sign-up is available. */
   canSignUp: boolean
 }
@@ -88,7 +90,7 @@ export function renderDefaultAuthorizePage(view: AuthorizePageView): string {
   let body: string
   switch (view.step) {
     case 'error':
-      body = `<h1>Authorization failed</h1>${err}`
+      body = `<h1>Authorization failed</h1>${err}${view.errorCode ? `<p class="muted">Error code: <code>${esc(view.errorCode)}</code></p>` : ''}`
       break
     case 'sign-in':
       body = `<h1>Sign in</h1><p class="muted">to authorize</p>${clientLine(view)}${err}

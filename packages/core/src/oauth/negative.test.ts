@@ -133,6 +133,8 @@ describe('PAR and PKCE', () => {
     const again = await new TestBrowser().get(authorizeUrl(requestUri))
     expect(again.res.status).toBe(400)
     expect(again.html).toMatch(/expired or was already used/)
+    expect(again.html).toContain('<code>invalid_request</code>')
+    expect(again.html).not.toContain('name="csrf_token"')
 
     const r = await par(c)
     const id = r.body.request_uri.split(':req-')[1]
@@ -140,6 +142,9 @@ describe('PAR and PKCE', () => {
     const expired = await new TestBrowser().get(authorizeUrl(r.body.request_uri))
     expect(expired.res.status).toBe(400)
     expect(expired.html).toMatch(/expired/)
+    expect(expired.html).toContain('<code>invalid_request</code>')
+    // Nothing came of either: no code, so no tokens beyond the first request's.
+    expect(app.store.listSessions(ALICE.sub)).toEqual([])
   })
 })
 
