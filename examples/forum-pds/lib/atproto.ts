@@ -13,6 +13,7 @@ import {
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../prisma/generated/client'
 import { migrateForum } from './forum-db'
+import { createForumOAuth } from './oauth'
 
 // One instance per process: Next's route bundles and the custom server may each load this module,
 // and they must share one app (one firehose, one database pool).
@@ -63,7 +64,11 @@ export function createForum(options: ForumAtprotoOptions = {}): Forum {
   const secrets = devSecrets(dataDir)
   // Development runs its own PLC directory under /plc; the PDS reaches it in-process (no network).
   const plcUrl = process.env.PLC_URL ?? `${publicUrl}/plc`
-  const forumPds: PdsService = pds({
+  // OAuth for third-party apps; the PDS then accepts its DPoP-bound tokens beside session JWTs.
+  let forumPds: PdsService | undefined
+  const forumOAuth = createForumOAuth({ store: storage.oauth!, pds: () => forumPds!, publicUrl, dataDir })
+  forumPds = pds({
+    oauth: forumOAuth.oauth,
     storage,
     blobstore: new DiskBlobStore({ location: `${dataDir}/blobs` }),
     jwtSecret: process.env.JWT_SECRET ?? secrets.jwtSecret,
@@ -86,7 +91,9 @@ export function createForum(options: ForumAtprotoOptions = {}): Forum {
       { name: 'migrate', setup: async () => void (await storage.migrate()) },
       { name: 'forum-migrate', setup: async () => void (await migrateForum(prisma)) },
       plcService({ store: storage.plc! }),
+      forumOAuth.oauth,
       forumPds,
+      forumOAuth.sessionRoutes,
     ],
   })
   return { atproto: app, prisma, pds: forumPds }

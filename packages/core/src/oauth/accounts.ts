@@ -1,4 +1,5 @@
 /** How the authorization server reaches the host app's accounts. */
+import type { ConnectionInfo } from '../xrpc/types.js'
 
 /** An account that can authorize clients. `sub` is its DID. */
 export interface OAuthAccount {
@@ -19,11 +20,20 @@ export interface OAuthSignUpInput {
 
 /**
  * Hooks into the host app's users. Errors thrown by `authenticate` or `createAccount` with a
- * `userMessage` string property are shown on the form; others are logged and shown generically.
+ * `userMessage` string property are shown on the form (with their `status`, 400-499, default 400);
+ * others are logged and shown generically.
  */
 export interface OAuthAccountProvider {
-  /** Check a password sign-in (identifier: handle, email or DID); null when it fails. */
-  authenticate(identifier: string, password: string, request: Request): Promise<OAuthAccount | null>
+  /**
+   * Check a password sign-in (identifier: handle, email or DID); null when it fails. `connection`
+   * carries the client address, for rate limiting.
+   */
+  authenticate(
+    identifier: string,
+    password: string,
+    request: Request,
+    connection?: ConnectionInfo,
+  ): Promise<OAuthAccount | null>
   /** Look an account up by DID (null when deleted or taken down: its sessions then stop working). */
   getAccount(sub: string): Promise<OAuthAccount | null>
   /**
@@ -31,6 +41,14 @@ export interface OAuthAccountProvider {
    * then only needs to approve the client, no password. Return null when nobody is signed in.
    */
   currentUser?(request: Request): Promise<OAuthAccount | null>
+  /**
+   * The host app's own sign-in page: when nobody is signed in, the authorization page redirects there
+   * instead of showing its password form. `returnTo` is the same-origin path (with query) to send the
+   * member back to once signed in; {@link currentUser} then recognises them and only consent is asked.
+   * Return null to show the default form for this request. Not used for `prompt=login` or
+   * `prompt=create`, which always get the built-in forms.
+   */
+  signInUrl?(returnTo: string, request: Request): string | null | undefined
   /** Create an account (`prompt=create`); leave undefined to disable sign-up. */
   createAccount?(input: OAuthSignUpInput, request: Request): Promise<OAuthAccount>
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { JWK } from 'jose'
 import type { AtprotoService, ServiceContext } from '../atproto.js'
-import type { AuthVerifier } from '../xrpc/types.js'
+import type { AuthVerifier, ConnectionInfo } from '../xrpc/types.js'
 import type { OAuthAccountProvider } from './accounts.js'
 import { handleAuthorizeGet, handleAuthorizePost } from './authorize-endpoint.js'
 import { renderDefaultAuthorizePage } from './authorize-page.js'
@@ -41,7 +41,14 @@ export interface OAuthServerOptions {
   trustedClients?: readonly string[]
   /** Accept `http://localhost` development clients (default true). */
   allowLoopbackClients?: boolean
-  /** Replace the default sign-in / consent page. */
+  /**
+   * Replace the default sign-in, sign-up and consent pages: called with the step to show
+   * (`view.step`: `sign-in` | `sign-up` | `consent` | `error`) and everything needed to render it.
+   * Return HTML (or a Response). Every form must POST to `view.actionUrl` with the `view.hidden` fields
+   * (CSRF token included) and an `action` of `sign-in` (`identifier`, `password`, optional `remember`),
+   * `sign-up` (`handle`, `email`, `password`, `invite_code`), `consent`, `deny` or `switch-account`.
+   * The page keeps its security headers (CSP, no framing) whatever it returns.
+   */
   renderAuthorizePage?: RenderAuthorizePage
   /** Lifetimes in seconds (defaults: access 15 min, PAR 5 min, code 1 min, public session 14 d…). */
   lifetimes?: Partial<OAuthLifetimes>
@@ -91,7 +98,7 @@ export interface OAuthServer extends AtprotoService {
   /** Authorization server metadata (RFC 8414). */
   metadata(): Record<string, unknown>
   /** Handle an OAuth request (null when the path is not an OAuth route). */
-  fetch(request: Request): Promise<Response | null>
+  fetch(request: Request, connection?: ConnectionInfo): Promise<Response | null>
   /**
    * XRPC auth verifier for this server's access tokens (`Authorization: DPoP`), with a revocation check
    * unless `{ checkRevocation: false }`.
@@ -99,7 +106,31 @@ export interface OAuthServer extends AtprotoService {
   accessTokenVerifier(opts?: { checkRevocation?: boolean; publicUrl?: string }): AuthVerifier<OAuthAuth>
 }
 
-/** Create the authorization server; mount it with `createAtproto({ services: [oauthServer(…)] })`. */
+/**
+ * Create the authorization server. It is a service of the app object and gives its token verifier to the
+ * PDS, whose XRPC then accepts DPoP-bound access tokens beside legacy session JWTs:
+ *
+ * ```ts
+ * let pdsService: PdsService
+ * const oauth = oauthServer({
+ *   store: storage.oauth!,
+ *   accounts: pdsOAuthAccounts({
+ *     pds: { get context() { return pdsService.context } },
+ *     currentUser: (request) => myAppSession(request)?.atprotoDid ?? null, // managed accounts
+ *   }),
+ *   secret, signingKey, // the same in every process
+ * })
+ * pdsService = pds({ ...options, oauth })
+ * export const atproto = createAtproto({ services: [oauth, pdsService] })
+ * ```
+ *
+ * It serves `/.well-known/oauth-authorization-server`, `/.well-known/oauth-protected-resource` and
+ * `/oauth/*`: on Next.js add a route file for each (`app/oauth/[...path]/route.ts` and
+ * `app/.well-known/oauth-authorization-server/route.ts` … exporting `toNextJsHandler(atproto)`); on
+ * Express `app.use(toNodeHandler(atproto))` already serves them. The sign-in and consent pages are
+ * replaced with `renderAuthorizePage` (one function, by `view.step`), or skipped for the host app's own
+ * members with `currentUser` / `signInUrl` of the account provider.
+ */
 export function oauthServer(options: OAuthServerOptions): OAuthServer {
   const secret = options.secret ?? randomBytes(32)
   const nonces = new DpopNonces(secret, options.dpopNonceStepMs)
@@ -188,7 +219,12 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
   }
 
-  const routes = async (c: OAuthContext, request: Request, path: string): Promise<Response | null> => {
+  const routes = async (
+    c: OAuthContext,
+    request: Request,
+    path: string,
+    connection: ConnectionInfo,
+  ): Promise<Response | null> => {
     const m = request.method
     switch (path) {
       case '/.well-known/oauth-authorization-server':
@@ -217,13 +253,13 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
         return m === 'GET'
           ? handleAuthorizeGet(c, request)
           : m === 'POST'
-            ? handleAuthorizePost(c, request)
+            ? handleAuthorizePost(c, request, connection)
             : null
     }
     return null
   }
 
-  const fetch = async (request: Request): Promise<Response | null> => {
+  const fetch = async (request: Request, connection: ConnectionInfo = {}): Promise<Response | null> => {
     await ready
     const c = ctx!
     const path = new URL(request.url).pathname
@@ -241,7 +277,7 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
     }
     let res: Response | null
     try {
-      res = await routes(c, request, path)
+      res = await routes(c, request, path, connection)
       if (!res && !KNOWN_PATHS.has(path)) {
         res = new OAuthError(404, 'invalid_request', `Not found: ${path}`).toResponse()
       } else if (!res) {
@@ -280,7 +316,8 @@ export function oauthServer(options: OAuthServerOptions): OAuthServer {
         rejectReady(err)
         throw err
       }
-      const handler = async (request: Request) => (await fetch(request)) as Response
+      const handler = async (request: Request, connection: ConnectionInfo) =>
+        (await fetch(request, connection)) as Response
       service.route('/.well-known/oauth-authorization-server', handler)
       if (options.protectedResource !== false) service.route('/.well-known/oauth-protected-resource', handler)
       service.route('/oauth/*', handler)

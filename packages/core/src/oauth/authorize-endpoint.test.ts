@@ -108,6 +108,34 @@ describe('authorize page', () => {
     expect(new URL(done.res.headers.get('location')!).searchParams.get('code')).toBeTruthy()
   })
 
+  it("managed accounts: the host app's own sign-in page, then back to consent", async () => {
+    app.accounts.signInUrl = (returnTo) => `/login?next=${encodeURIComponent(returnTo)}`
+    try {
+      const { url } = await pushed()
+      const b = new TestBrowser()
+      const first = await b.get(url)
+      expect(first.res.status).toBe(303)
+      const login = new URL(first.res.headers.get('location')!, app.url)
+      expect(login.pathname).toBe('/login')
+      const back = new URL(login.searchParams.get('next')!, app.url)
+      expect(back.href).toBe(url)
+      // The host signs the member in its own way, then sends them back: consent only.
+      b.cookies.set('host-session', encodeURIComponent(ALICE.sub))
+      const page = await b.get(back)
+      expect(page.html).toMatch(/Authorize this app/)
+      expect(page.html).not.toContain('name="password"')
+      const done = await b.post(action(), { ...hiddenFields(page.html), action: 'consent' })
+      expect(new URL(done.res.headers.get('location')!).searchParams.get('code')).toBeTruthy()
+      // prompt=login still gets the built-in password form.
+      const fresh = await pushed({ prompt: 'login' })
+      const again = await new TestBrowser().get(fresh.url)
+      expect(again.res.status).toBe(200)
+      expect(again.html).toContain('name="password"')
+    } finally {
+      app.accounts.signInUrl = undefined
+    }
+  })
+
   it('login_hint restricts which account may sign in', async () => {
     const { url } = await pushed({ login_hint: 'bob.test' })
     const b = new TestBrowser()

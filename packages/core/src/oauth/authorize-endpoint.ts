@@ -3,6 +3,7 @@
  * the page's forms (CSRF-protected) and finally redirects to the client with `code`, `state`, `iss`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import type { ConnectionInfo } from '../xrpc/types.js'
 import { accountMatchesHint, type OAuthAccount } from './accounts.js'
 import { type AuthorizePageView, describeScope } from './authorize-page.js'
 import type { OAuthContext } from './context.js'
@@ -89,7 +90,9 @@ async function page(
   if (!(out instanceof Response)) headers.set('content-type', 'text/html; charset=utf-8')
   headers.set('cache-control', 'no-store')
   headers.set('x-frame-options', 'DENY')
-  headers.set('referrer-policy', 'no-referrer')
+  // same-origin, not no-referrer: under no-referrer browsers send `Origin: null` on the page's own form
+  // POSTs, which the cross-site check must refuse. Cross-origin navigations (the client) get nothing.
+  headers.set('referrer-policy', 'same-origin')
   // form-action also governs the redirect that follows the form POST in some browsers.
   const target = redirectUri && URL.canParse(redirectUri) ? new URL(redirectUri) : undefined
   const formTarget = target ? (target.origin !== 'null' ? target.origin : target.protocol) : ''
@@ -102,6 +105,10 @@ async function page(
   return new Response(out, { status, headers })
 }
 
+/**
+ * An error the user sees on our page: without a valid request there is no redirect_uri we may trust, so
+ * the OAuth error code goes on the page (RFC 6749 §4.1.2.1).
+ */
 function errorPage(ctx: OAuthContext, request: Request, error: string, status = 400): Promise<Response> {
   const view: AuthorizePageView = {
     step: 'error',
@@ -109,6 +116,7 @@ function errorPage(ctx: OAuthContext, request: Request, error: string, status = 
     hidden: {},
     scopes: [],
     error,
+    errorCode: status === 403 ? 'access_denied' : 'invalid_request',
     canSignUp: false,
   }
   return page(ctx, request, view, status)
@@ -197,7 +205,23 @@ export async function handleAuthorizeGet(ctx: OAuthContext, request: Request): P
     await ctx.store.consumeRequest(rec.id)
     return redirectToClient(ctx, rec, { error: account ? 'consent_required' : 'login_required' })
   }
-  return account ? render(it, 'consent', { account }) : render(it, 'sign-in')
+  if (account) return render(it, 'consent', { account })
+  // Managed accounts with the host's own sign-in page: send the member there, and back here after.
+  if (ctx.accounts.signInUrl && prompt !== 'login') {
+    const location = ctx.accounts.signInUrl(`${url.pathname}${url.search}`, request)
+    if (location) {
+      const headers = new Headers({ location, 'cache-control': 'no-store' })
+      if (setCookie) headers.append('set-cookie', setCookie)
+      return new Response(null, { status: 303, headers })
+    }
+  }
+  return render(it, 'sign-in')
+}
+
+/** HTTP status of a user-facing hook error (`status` 400-499 when set, e.g. 429), else 400. */
+function userStatus(err: unknown): number {
+  const s = (err as { status?: unknown })?.status
+  return typeof s === 'number' && s >= 400 && s < 500 ? s : 400
 }
 
 function userMessage(err: unknown): string | undefined {
@@ -206,7 +230,11 @@ function userMessage(err: unknown): string | undefined {
 }
 
 /** POST /oauth/authorize (the page's forms). */
-export async function handleAuthorizePost(ctx: OAuthContext, request: Request): Promise<Response> {
+export async function handleAuthorizePost(
+  ctx: OAuthContext,
+  request: Request,
+  connection: ConnectionInfo = {},
+): Promise<Response> {
   // Browsers send Origin on POST: anything but our own origin is a cross-site submission.
   const origin = request.headers.get('origin')
   if (origin !== null && origin !== new URL(ctx.issuer).origin) {
@@ -248,11 +276,11 @@ export async function handleAuthorizePost(ctx: OAuthContext, request: Request): 
         return render(it, 'sign-in', { error: 'Enter your handle and password', status: 400 })
       let account: OAuthAccount | null
       try {
-        account = await ctx.accounts.authenticate(identifier, password, request)
+        account = await ctx.accounts.authenticate(identifier, password, request, connection)
       } catch (err) {
         const msg = userMessage(err)
         if (!msg) console.error('oauth: authenticate failed', err)
-        return render(it, 'sign-in', { error: msg ?? 'Sign-in failed', status: 400 })
+        return render(it, 'sign-in', { error: msg ?? 'Sign-in failed', status: userStatus(err) })
       }
       if (!account) return render(it, 'sign-in', { error: 'Wrong handle or password', status: 401 })
       if (!accountMatchesHint(account, hint)) {
@@ -280,7 +308,10 @@ export async function handleAuthorizePost(ctx: OAuthContext, request: Request): 
       } catch (err) {
         const msg = userMessage(err)
         if (!msg) console.error('oauth: createAccount failed', err)
-        return render(it, 'sign-up', { error: msg ?? 'Could not create the account', status: 400 })
+        return render(it, 'sign-up', {
+          error: msg ?? 'Could not create the account',
+          status: userStatus(err),
+        })
       }
     }
     case 'switch-account': {

@@ -27,6 +27,8 @@ export interface AuthorizePageView {
   loginHint?: string
   /** Message to show (failed sign-in, expired request…). */
   error?: string
+  /** OAuth error code of the `error` step (`invalid_request`, `access_denied`). */
+  errorCode?: string
   /** Whether `prompt=create` sign-up is available. */
   canSignUp: boolean
 }
@@ -88,7 +90,7 @@ export function renderDefaultAuthorizePage(view: AuthorizePageView): string {
   let body: string
   switch (view.step) {
     case 'error':
-      body = `<h1>Authorization failed</h1>${err}`
+      body = `<h1>Authorization failed</h1>${err}${view.errorCode ? `<p class="muted">Error code: <code>${esc(view.errorCode)}</code></p>` : ''}`
       break
     case 'sign-in':
       body = `<h1>Sign in</h1><p class="muted">to authorize</p>${clientLine(view)}${err}
@@ -119,5 +121,5 @@ export function renderDefaultAuthorizePage(view: AuthorizePageView): string {
     }
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>Authorize</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
+<meta name="referrer" content="same-origin"><title>Authorize</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
 }

@@ -133,6 +133,8 @@ describe('PAR and PKCE', () => {
     const again = await new TestBrowser().get(authorizeUrl(requestUri))
     expect(again.res.status).toBe(400)
     expect(again.html).toMatch(/expired or was already used/)
+    expect(again.html).toContain('<code>invalid_request</code>')
+    expect(again.html).not.toContain('name="csrf_token"')
 
     const r = await par(c)
     const id = r.body.request_uri.split(':req-')[1]
@@ -140,6 +142,9 @@ describe('PAR and PKCE', () => {
     const expired = await new TestBrowser().get(authorizeUrl(r.body.request_uri))
     expect(expired.res.status).toBe(400)
     expect(expired.html).toMatch(/expired/)
+    expect(expired.html).toContain('<code>invalid_request</code>')
+    // Nothing came of either: no code, so no tokens beyond the first request's.
+    expect(app.store.listSessions(ALICE.sub)).toEqual([])
   })
 })
 
@@ -323,6 +328,95 @@ describe('token endpoint', () => {
       headers: { authorization: `DPoP ${t.access_token}` },
     })
     expect(res.status).toBe(401)
+    app.store.revokeSession(app.store.listSessions(ALICE.sub)[0]!.id)
+  })
+})
+
+describe('token endpoint: DPoP nonce and redirect_uri', () => {
+  it('asks for a nonce before redeeming a code, so the retry still gets the tokens (once)', async () => {
+    const c = await DpopClient.create()
+    const a = await getCode(c)
+    c.nonce = undefined
+    const form = {
+      client_id: CLIENT_ID,
+      grant_type: 'authorization_code',
+      code: a.code,
+      code_verifier: a.verifier,
+      redirect_uri: REDIRECT,
+    }
+    const url = `${app.url}/oauth/token`
+    const bare = await c.post(url, form, await c.proof('POST', url))
+    expect(bare.status).toBe(400)
+    expect(bare.body.error).toBe('use_dpop_nonce')
+    expect(bare.body.access_token).toBeUndefined()
+    noTokens()
+    // A nonce from another server secret is as good as none.
+    c.nonce = new DpopNonces(randomBytes(32)).current()
+    const forged = await c.post(url, form, await c.proof('POST', url))
+    expect(forged.body.error).toBe('use_dpop_nonce')
+    noTokens()
+    c.nonce = bare.res.headers.get('dpop-nonce')!
+    const ok = await c.post(url, form, await c.proof('POST', url))
+    expect(ok.status).toBe(200)
+    expect(app.store.listSessions(ALICE.sub)).toHaveLength(1)
+    app.store.revokeSession(app.store.listSessions(ALICE.sub)[0]!.id)
+  })
+  it('refuses a code redeemed with another redirect_uri', async () => {
+    const c = await DpopClient.create()
+    const a = await getCode(c)
+    const r = await token(c, {
+      grant_type: 'authorization_code',
+      code: a.code,
+      code_verifier: a.verifier,
+      redirect_uri: 'http://127.0.0.1/elsewhere',
+    })
+    expect(r.body.error).toBe('invalid_grant')
+    expect(r.body.access_token).toBeUndefined()
+    noTokens()
+  })
+})
+
+describe('DPoP proofs on resource requests', () => {
+  const url = () => `${app.url}/xrpc/com.example.whoami`
+  const call = (t: string, proof: string) =>
+    fetch(url(), { headers: { authorization: `DPoP ${t}`, dpop: proof } }).then(async (res) => ({
+      status: res.status,
+      wwwAuthenticate: res.headers.get('www-authenticate') ?? '',
+      nonce: res.headers.get('dpop-nonce'),
+      body: await res.json(),
+    }))
+
+  it('refuses a replayed, mis-addressed, stale, unbound or nonce-less proof', async () => {
+    const c = await DpopClient.create()
+    const t = await tokens(c)
+    const ath = accessTokenHash(t.access_token)
+    const good = await c.proof('GET', url(), { ath })
+    expect((await call(t.access_token, good)).status).toBe(200)
+    const replay = await call(t.access_token, good)
+    expect(replay.status).toBe(401)
+    expect(replay.wwwAuthenticate).toMatch(/invalid_dpop_proof/)
+    expect(replay.body.message).toMatch(/replay/)
+
+    const cases: Array<[string, Promise<string>, RegExp]> = [
+      ['wrong htm', c.proof('POST', url(), { ath }), /htm/],
+      ['wrong htu', c.proof('GET', `${app.url}/xrpc/com.example.other`, { ath }), /htu/],
+      ['stale iat', c.proof('GET', url(), { ath, iat: Math.floor(Date.now() / 1000) - 300 }), /iat/],
+      ['no ath', c.proof('GET', url()), /ath/],
+      ['ath of another token', c.proof('GET', url(), { ath: accessTokenHash('x') }), /ath/],
+    ]
+    for (const [name, proof, message] of cases) {
+      const r = await call(t.access_token, await proof)
+      expect(r.status, name).toBe(401)
+      expect(r.wwwAuthenticate, name).toMatch(/invalid_dpop_proof/)
+      expect(r.body.message, name).toMatch(message)
+    }
+    const saved = c.nonce
+    c.nonce = undefined
+    const noNonce = await call(t.access_token, await c.proof('GET', url(), { ath }))
+    expect(noNonce.status).toBe(401)
+    expect(noNonce.wwwAuthenticate).toMatch(/use_dpop_nonce/)
+    expect(noNonce.nonce).toBeTruthy()
+    c.nonce = saved
     app.store.revokeSession(app.store.listSessions(ALICE.sub)[0]!.id)
   })
 })

@@ -50,6 +50,8 @@ export class TestAccounts implements OAuthAccountProvider {
     const m = /(?:^|;\s*)host-session=([^;]+)/.exec(request.headers.get('cookie') ?? '')
     return m ? (this.users.get(decodeURIComponent(m[1]!))?.account ?? null) : null
   }
+  /** Set by tests of the host app's own sign-in page. */
+  signInUrl?: (returnTo: string) => string | null
   async createAccount(input: { handle: string; password: string }): Promise<OAuthAccount> {
     if (!/^[a-z0-9-]+\.test$/.test(input.handle))
       throw Object.assign(new Error('bad handle'), { userMessage: 'Invalid handle' })
