@@ -1,4 +1,6 @@
 /** Who is calling a PDS endpoint: legacy session JWTs (password / app password) and OAuth DPoP tokens. */
+
+import type { AccountRow } from '../storage/types.js'
 import { authByScheme, sessionJwtVerifier } from '../xrpc/auth.js'
 import type { AuthVerifier, RequestContext } from '../xrpc/types.js'
 import { AuthRequiredError, ForbiddenError } from '../xrpc/xrpc-error.js'
@@ -15,6 +17,11 @@ export interface PdsAuth {
   /** The verified token (refresh tokens carry their id in `jti`). */
   token?: string
   refreshId?: string
+  /**
+   * The caller's account as read while verifying this request: handlers of the same request reuse it
+   * (repo resolution, write authorization, the signing key) instead of reading it again.
+   */
+  account?: AccountRow
 }
 
 /** Verifiers the PDS endpoints use. */
@@ -47,24 +54,25 @@ export function createVerifiers(ctx: PdsContext): PdsVerifiers {
   })
   const oauth = ctx.options.oauth?.accessTokenVerifier()
 
-  const checkAccount = async (did: string) => {
+  const checkAccount = async (did: string): Promise<AccountRow> => {
     const account = await ctx.storage.accounts.getByDid(did)
     if (!account || account.status === 'deleted')
       throw new AuthRequiredError('Account not found', 'InvalidToken')
     if (account.status === 'takendown')
       throw new AuthRequiredError('Account has been taken down', 'AccountTakedown')
+    return account
   }
 
   const session: AuthVerifier<PdsAuth> = async (rc: RequestContext) => {
     const auth = await bearer(rc)
-    await checkAccount(auth.did)
-    return { did: auth.did, kind: KIND[auth.scope]!, token: auth.token }
+    const account = await checkAccount(auth.did)
+    return { did: auth.did, kind: KIND[auth.scope]!, token: auth.token, account }
   }
   const dpop: AuthVerifier<PdsAuth> | undefined = oauth
     ? async (rc) => {
         const auth = await oauth(rc)
-        await checkAccount(auth.did)
-        return { did: auth.did, kind: 'oauth', scopes: auth.scopes }
+        const account = await checkAccount(auth.did)
+        return { did: auth.did, kind: 'oauth', scopes: auth.scopes, account }
       }
     : undefined
   const access = authByScheme<PdsAuth, PdsAuth>({ bearer: session, dpop }) as AuthVerifier<PdsAuth>

@@ -6,6 +6,7 @@
  */
 import { CID } from '../data/cid.js'
 import type { CommitData } from '../repo/repo.js'
+import type { AccountRow } from '../storage/types.js'
 import { claimBlobs } from './blob-gc.js'
 import type { PdsContext } from './context.js'
 import { applyWrites, type PreparedWrite } from './repo-writer.js'
@@ -16,11 +17,13 @@ export async function commitWrites(
   did: string,
   writes: PreparedWrite[],
   swapCommit?: CID,
+  /** The account, when the caller already read it in this request (saves a lookup). */
+  account?: AccountRow,
 ): Promise<CommitData> {
   // Every referenced blob must have been uploaded by this account (as the reference checks). Claiming
   // leases them, so blob garbage collection cannot take them before addRefs below (blob-gc.ts).
   const blobRows = await claimBlobs(ctx, did, writes)
-  const data = await applyWrites(ctx, did, writes, swapCommit)
+  const data = await applyWrites(ctx, did, writes, swapCommit, account)
   for (const [cid, row] of blobRows) {
     if (row.tempKey) await ctx.blobstore.makePermanent(row.tempKey, CID.parse(cid))
   }

@@ -3,6 +3,7 @@ import { CID } from '../data/cid.js'
 import { InvalidJsonDataError, jsonToIpld } from '../data/json.js'
 import { assertScope, type ScopePermissions } from '../oauth/scopes.js'
 import { nextRev } from '../repo/tid.js'
+import type { AccountRow } from '../storage/types.js'
 import { isValidNsid, isValidRecordKey } from '../syntax/identifiers.js'
 import { ForbiddenError, InvalidRequestError } from '../xrpc/xrpc-error.js'
 import type { PdsAuth } from './auth.js'
@@ -54,12 +55,18 @@ export function findBlobRefs(value: unknown, out: CID[] = [], depth = 0): CID[] 
   return out
 }
 
-/** Resolve the `repo` parameter (handle or DID) to a hosted account's DID. */
-export async function resolveRepo(ctx: PdsContext, repo: unknown): Promise<string> {
+/**
+ * Resolve the `repo` parameter (handle or DID) to a hosted account's DID. `known` is an account this
+ * request already read (the caller's, from auth): naming it costs no lookup.
+ */
+export async function resolveRepo(ctx: PdsContext, repo: unknown, known?: AccountRow): Promise<string> {
   if (typeof repo !== 'string' || !repo) throw new InvalidRequestError('Input/repo must be a handle or DID')
-  const account = repo.startsWith('did:')
-    ? await ctx.storage.accounts.getByDid(repo)
-    : await ctx.storage.accounts.getByHandle(repo.toLowerCase())
+  const account =
+    known && (repo === known.did || repo.toLowerCase() === known.handle)
+      ? known
+      : repo.startsWith('did:')
+        ? await ctx.storage.accounts.getByDid(repo)
+        : await ctx.storage.accounts.getByHandle(repo.toLowerCase())
   if (!account || account.status === 'deleted')
     throw new InvalidRequestError(`Could not find repo: ${repo}`, 'RepoNotFound')
   if (account.status === 'takendown')
@@ -75,7 +82,7 @@ export async function authorizeWrite(
   writes: Array<{ action: 'create' | 'update' | 'delete'; collection: string }>,
 ): Promise<void> {
   if (auth.did !== did) throw new ForbiddenError('Not authorized to write to this repo', 'Forbidden')
-  const account = await ctx.storage.accounts.getByDid(did)
+  const account = auth.account?.did === did ? auth.account : await ctx.storage.accounts.getByDid(did)
   if (account?.status === 'deactivated')
     throw new InvalidRequestError('Account is deactivated', 'AccountDeactivated')
   if (auth.kind === 'oauth') {

@@ -5,7 +5,7 @@
 import { encodeCbor } from '../data/cbor.js'
 import type { CID } from '../data/cid.js'
 import { type CommitData, type RecordWrite, Repo } from '../repo/repo.js'
-import type { RepoTransactor, SeqInsert } from '../storage/types.js'
+import type { AccountRow, RepoTransactor, SeqInsert } from '../storage/types.js'
 import { InvalidRequestError } from '../xrpc/xrpc-error.js'
 import type { PdsContext } from './context.js'
 import { CommitTooLargeError, formatCommitEvent, formatSyncEvent, type SeqEvent } from './events.js'
@@ -37,10 +37,26 @@ export function toSeqInsert(event: SeqEvent): SeqInsert {
   return { did: event.did, type: event.type, body: encodeCbor(event.body) }
 }
 
-async function signerFor(ctx: PdsContext, did: string): Promise<AccountSigningKey> {
-  const account = await ctx.storage.accounts.getByDid(did)
+// Signing keys by account, so a write does not import its key again (keys stay in the account row).
+const signers = new WeakMap<PdsContext, Map<string, { bytes: Uint8Array; key: AccountSigningKey }>>()
+
+async function signerFor(ctx: PdsContext, did: string, known?: AccountRow): Promise<AccountSigningKey> {
+  const account = known?.did === did ? known : await ctx.storage.accounts.getByDid(did)
   if (!account) throw new InvalidRequestError(`Could not find repo: ${did}`, 'RepoNotFound')
-  return AccountSigningKey.fromBytes(account.signingKey)
+  let cache = signers.get(ctx)
+  if (!cache) signers.set(ctx, (cache = new Map()))
+  const hit = cache.get(did)
+  if (hit && equalBytes(hit.bytes, account.signingKey)) return hit.key
+  const key = AccountSigningKey.fromBytes(account.signingKey)
+  if (cache.size >= 10_000) cache.delete(cache.keys().next().value!)
+  cache.set(did, { bytes: new Uint8Array(account.signingKey), key })
+  return key
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 async function storeCommit(tx: RepoTransactor, data: CommitData): Promise<void> {
@@ -82,9 +98,10 @@ export async function applyWrites(
   did: string,
   writes: PreparedWrite[],
   swapCommit?: CID,
+  account?: AccountRow,
 ): Promise<CommitData> {
   if (writes.length === 0) throw new InvalidRequestError('No writes')
-  const signer = await signerFor(ctx, did)
+  const signer = await signerFor(ctx, did, account)
   let data: CommitData
   try {
     data = await ctx.storage.repo.transact(did, async (tx) => {

@@ -68,6 +68,7 @@ export class Sequencer {
   #lastSeen = 0
   #reading: Promise<void> | null = null
   #again = false
+  #scheduled = false
   #timer: ReturnType<typeof setInterval> | null = null
   #unsubscribe: (() => void) | null = null
   #unwatch: (() => void) | null = null
@@ -113,6 +114,20 @@ export class Sequencer {
   /** Read and publish what was appended since the last read; call after every committed write. */
   wake(): void {
     if (!this.#started || this.#closed) return
+    if (this.#reading) {
+      this.#again = true
+      return
+    }
+    if (this.#scheduled) return
+    // One read for the wake-ups of one commit (the writer's and the storage's own), a turn later.
+    this.#scheduled = true
+    defer(() => {
+      this.#scheduled = false
+      if (!this.#closed) this.#read()
+    })
+  }
+
+  #read(): void {
     if (this.#reading) {
       this.#again = true
       return
@@ -224,3 +239,7 @@ export class Sequencer {
     }
   }
 }
+
+/** Run `fn` after the current I/O turn (setImmediate where the runtime has it). */
+const defer: (fn: () => void) => void =
+  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0)

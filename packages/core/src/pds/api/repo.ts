@@ -6,7 +6,7 @@ import { ids } from '../../lexicons/nsid.js'
 import type { CommitData } from '../../repo/repo.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
-import type { PdsVerifiers } from '../auth.js'
+import type { PdsAuth, PdsVerifiers } from '../auth.js'
 import { commitWrites } from '../commit-writes.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
@@ -32,8 +32,8 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   const writeLimit = rateLimiter(ctx, 'writes', byAccount)
 
   // Blob checks and bookkeeping around the commit are shared with the host API (commit-writes.ts).
-  const commit = (did: string, writes: PreparedWrite[], swapCommit?: CID) =>
-    commitWrites(ctx, did, writes, swapCommit)
+  const commit = (did: string, writes: PreparedWrite[], swapCommit: CID | undefined, a: PdsAuth) =>
+    commitWrites(ctx, did, writes, swapCommit, a.account)
   const cidOf = (data: { ops: Array<{ path: string; cid: CID | null }> }, path: string) =>
     data.ops.find((o) => o.path === path)?.cid?.toString()
   /** Output of a record write. A write that changed nothing has no op: its CID is the record's own. */
@@ -50,10 +50,10 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
-      const did = await resolveRepo(ctx, body.repo)
+      const did = await resolveRepo(ctx, body.repo, a.account)
       const write = prepareCreate(ctx, body as never)
       await authorizeWrite(ctx, a, did, [write])
-      const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
+      const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'), a)
       return json(recordResult(did, write, data))
     },
   })
@@ -64,7 +64,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
-      const did = await resolveRepo(ctx, body.repo)
+      const did = await resolveRepo(ctx, body.repo, a.account)
       const collection = ensureCollection(body.collection)
       const rkey = ensureRkey(body.rkey)
       const { record, blobs, validationStatus } = prepareRecord(
@@ -85,7 +85,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         validationStatus,
       }
       await authorizeWrite(ctx, a, did, [write])
-      const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
+      const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'), a)
       return json(recordResult(did, write, data))
     },
   })
@@ -96,7 +96,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
-      const did = await resolveRepo(ctx, body.repo)
+      const did = await resolveRepo(ctx, body.repo, a.account)
       const collection = ensureCollection(body.collection)
       const rkey = ensureRkey(body.rkey)
       const write: PreparedWrite = {
@@ -108,7 +108,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       await authorizeWrite(ctx, a, did, [write])
       const exists = await ctx.storage.repo.read(did, (r) => r.getRecord(collection, rkey))
       if (!exists && write.swapCid === undefined) return json({}) // deleting nothing is a no-op, as the reference
-      const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
+      const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'), a)
       return json({ commit: commitMeta(data) })
     },
   })
@@ -119,7 +119,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     rateLimit: writeLimit,
     async handler({ auth: a, input }) {
       const body = bodyOf(input)
-      const did = await resolveRepo(ctx, body.repo)
+      const did = await resolveRepo(ctx, body.repo, a.account)
       if (!Array.isArray(body.writes)) throw new InvalidRequestError('Input/writes must be an array')
       if (body.writes.length > 200) throw new InvalidRequestError('Too many writes. Max: 200')
       const writes: PreparedWrite[] = body.writes.map((w: Record<string, unknown>, i: number) => {
@@ -150,7 +150,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         throw new InvalidRequestError(`Input/writes/${i} has an unknown $type`)
       })
       await authorizeWrite(ctx, a, did, writes)
-      const data = await commit(did, writes, optionalCid(body.swapCommit, 'swapCommit'))
+      const data = await commit(did, writes, optionalCid(body.swapCommit, 'swapCommit'), a)
       return json({
         commit: commitMeta(data),
         results: writes.map((w) => {
