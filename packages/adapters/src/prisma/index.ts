@@ -4,6 +4,7 @@ import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
+import { hasOAuthClientModels, PrismaOAuthClientStore } from './oauth-client.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
 import { PrismaSequencer } from './sequencer.js'
@@ -13,6 +14,7 @@ import { hasIdentityModels, hasIndexerModels, PrismaIdentityCache, PrismaIndexer
 export type { PrismaClientLike, PrismaProvider } from './client.js'
 export { migrate, migrationNames } from './migrate.js'
 export { PrismaOAuthStore } from './oauth.js'
+export { PrismaOAuthClientStore } from './oauth-client.js'
 export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 /** Options of {@link prismaAdapter}. */
@@ -55,6 +57,7 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     plc: new PrismaPlcStore(db, provider),
     // Optional parts exist when the client was generated with their fragments (sync --only …).
     oauth: hasOAuthModels(db) ? new PrismaOAuthStore(db) : undefined,
+    oauthClient: hasOAuthClientModels(db) ? new PrismaOAuthClientStore(db) : undefined,
     identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
     migrate: () => migrate(db, provider),

@@ -3,7 +3,7 @@
  * or server URL → identity and server discovery → PAR (PKCE S256, DPoP, private_key_jwt for confidential
  * clients) → redirect → callback (state, iss, code exchange, `sub` checks) → session in the store.
  */
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { exportJWK, importJWK, type JWK } from 'jose'
 import * as oauth from 'oauth4webapi'
 import type { AtprotoService, ServiceContext } from '../atproto.js'
@@ -355,7 +355,8 @@ export class OAuthClient {
         cause: err,
       })
     }
-    const sessionId = randomUUID()
+    // The app keeps this id in a cookie: 256 random bits.
+    const sessionId = randomBytes(32).toString('base64url')
     const dpop = await this.dpop(sessionId, record.dpopKey)
     const clientAuth = await this.clientAuth(record.authMethod)
     const tokens = await withNonceRetry(async () => {
