@@ -10,6 +10,7 @@ export {
   migrate as migrateAtproto,
   type PrismaAdapterOptions,
   type PrismaClientLike,
+  PrismaOAuthClientStore,
   type PrismaProvider,
   type PrismaStorageAdapter,
   prismaAdapter,

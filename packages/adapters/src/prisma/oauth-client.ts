@@ -50,6 +50,19 @@ const toSession = (r: any): StoredOAuthClientSession => {
 export class PrismaOAuthClientStore implements OAuthClientStore {
   #sweepAt = 0
 
+  /**
+   * The store over an app's own PrismaClient (an AppView without the PDS models); the client must be
+   * generated with the `oauth-client` fragment (`npx next-atproto-prisma sync --only appview`).
+   */
+  static from(client: unknown): PrismaOAuthClientStore {
+    if (!client || typeof client !== 'object' || !hasOAuthClientModels(client)) {
+      throw new TypeError(
+        'PrismaOAuthClientStore: this PrismaClient has no OAuth client models; run `npx next-atproto-prisma sync --only appview` and regenerate it',
+      )
+    }
+    return new PrismaOAuthClientStore(client)
+  }
+
   constructor(
     private readonly db: OAuthClientClientLike,
     private readonly now: () => number = Date.now,
