@@ -16,7 +16,27 @@ export default async function Home() {
       </main>
     )
   }
-  const posts = await listPosts(session)
+  let posts: Awaited<ReturnType<typeof listPosts>>
+  try {
+    posts = await listPosts(session)
+  } catch (err) {
+    // By name: pages and the server may hold separate copies of the core classes.
+    const ended = (err as Error).name === 'OAuthSessionExpiredError'
+    return (
+      <main>
+        <h1>Your posts</h1>
+        <p id="error" role="alert">
+          {ended ? (
+            <>
+              Your session has ended. <a href="/signin">Sign in again</a>.
+            </>
+          ) : (
+            `Your PDS could not be reached: ${(err as Error).message}`
+          )}
+        </p>
+      </main>
+    )
+  }
   return (
     <main>
       <h1>Your posts</h1>

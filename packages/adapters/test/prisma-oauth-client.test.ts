@@ -2,13 +2,21 @@
  * The OAuth client's refresh lease across separate database clients (as separate processes would have):
  * two PrismaClients on one database race for the lease of one session, and exactly one wins, on SQLite,
  * PostgreSQL and MySQL. The lease is what keeps two AppView processes from both spending a single-use
- * refresh token.
+ * refresh token; the last test has two OAuth clients on two database clients refresh one real session
+ * against our authorization server.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { OAuthClientSessionRecord, StorageAdapter } from '@next-atproto/core'
+import {
+  developmentClientMetadata,
+  OAuthClient,
+  type OAuthClientSessionRecord,
+  type StorageAdapter,
+} from '@next-atproto/core'
 import { afterAll, describe, expect, it } from 'vitest'
+import { TestBrowser } from '../../core/src/oauth/test-oauth.js'
+import { startTestPds } from '../../core/src/oauth-client/test-pds.js'
 import { prismaAdapter } from '../src/index.js'
 import { mysqlClient, postgresClient, sqliteClient } from './clients.js'
 import {
@@ -96,3 +104,53 @@ if (await mysqlAvailable()) {
     return { a, b: prismaAdapter(mysqlClient(db.url), { provider: 'mysql' }), drop: () => db.drop() }
   })
 }
+
+describe('two OAuth clients on two SQLite connections refresh one session', () => {
+  it('sends one refresh request; both clients get the new tokens and keep working', async () => {
+    const pds = await startTestPds()
+    const dir = mkdtempSync(join(tmpdir(), 'atproto-lease-e2e-'))
+    const url = `file:${join(dir, 'appview.db')}`
+    const dbA = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    await dbA.migrate()
+    const dbB = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    try {
+      const user = await pds.createAccount('lease')
+      const metadata = developmentClientMetadata({
+        redirectUris: ['http://127.0.0.1/oauth/callback'],
+        scope: 'atproto transition:generic',
+      })
+      const make = (db: StorageAdapter) =>
+        new OAuthClient({
+          metadata,
+          store: db.oauthClient!,
+          identity: pds.identity(),
+          fetch: { allowHttp: true, allowLoopback: true },
+        })
+      const a = make(dbA)
+      const b = make(dbB)
+      const location = await new TestBrowser().authorize(await a.authorize(user.handle), {
+        identifier: user.handle,
+        password: user.password,
+      })
+      const { session } = await a.callback(new URL(location).searchParams)
+      const sb = await b.restore(session.id)
+      const mark = pds.log.length
+      await Promise.all([session.refresh(0), sb.refresh(0), session.refresh(0), sb.refresh(0)])
+      const token = pds.log.slice(mark).filter((l) => l.path === '/oauth/token')
+      expect(token.filter((l) => l.status === 200)).toHaveLength(1)
+      expect(token.filter((l) => l.status !== 200).every((l) => l.error === 'use_dpop_nonce')).toBe(true)
+      const row = (await dbB.oauthClient!.getSession(session.id))!
+      expect(row.version).toBe(1)
+      expect((await sb.getTokens(false)).accessToken).toBe(row.tokens.accessToken)
+      for (const s of [session, sb]) {
+        const res = await s.fetch('/xrpc/com.atproto.server.getSession')
+        expect(res.status).toBe(200)
+      }
+    } finally {
+      await dbA.close()
+      await dbB.close()
+      await pds.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})

@@ -57,9 +57,9 @@ export interface OAuthClientOptions {
   stateTtlMs?: number
   /** Refresh when the access token has less than this left (default 60 s). */
   refreshBeforeMs?: number
-  /** Refresh lease length (default 30 s): a crashed refresher blocks others this long at most. */
+  /** Refresh lease length (default 15 s): a crashed refresher blocks others this long at most. */
   refreshLeaseMs?: number
-  /** How long a request waits for another process's refresh (default 20 s). */
+  /** How long a request waits for another process's refresh (default 20 s, past a crashed lease). */
   refreshWaitMs?: number
 }
 
@@ -126,7 +126,7 @@ export class OAuthClient {
     this.stateTtlMs = opts.stateTtlMs ?? 10 * 60_000
     this.options = {
       refreshBeforeMs: opts.refreshBeforeMs ?? 60_000,
-      refreshLeaseMs: opts.refreshLeaseMs ?? 30_000,
+      refreshLeaseMs: opts.refreshLeaseMs ?? 15_000,
       refreshWaitMs: opts.refreshWaitMs ?? 20_000,
     }
   }

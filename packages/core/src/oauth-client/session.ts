@@ -158,7 +158,9 @@ export class OAuthSession {
     const body =
       init.body === undefined || init.body === null
         ? null
-        : new Uint8Array(await new Request(url, { method, body: init.body }).arrayBuffer())
+        : new Uint8Array(
+            await new Request(url, { method, body: init.body, duplex: 'half' } as RequestInit).arrayBuffer(),
+          )
     let tokens = await this.getTokens('auto')
     let refreshed = false
     for (let nonceRetried = false; ; ) {
