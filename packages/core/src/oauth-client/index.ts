@@ -9,6 +9,7 @@ export type { OAuthClientFetchOptions } from './http.js'
 export { type AuthorizeOptions, OAuthClient, type OAuthClientOptions } from './oauth-client.js'
 export {
   type AuthorizationServerMetadata,
+  assertServesResource,
   fetchAuthorizationServerMetadata,
   fetchProtectedResourceIssuer,
 } from './server-metadata.js'

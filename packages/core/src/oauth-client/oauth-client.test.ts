@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAtproto } from '../atproto.js'
+import { IdentityResolver } from '../identity/identity-resolver.js'
 import { SsrfBlockedError } from '../identity/safe-fetch-errors.js'
 import { oauthServer } from '../oauth/authorization-server.js'
 import { MemoryOAuthStore } from '../oauth/store.js'
@@ -17,6 +18,7 @@ import {
   OAuthCallbackError,
   OAuthIdentityMismatchError,
   OAuthMetadataError,
+  OAuthResolveError,
   OAuthSessionExpiredError,
 } from './errors.js'
 import { OAuthClient, type OAuthClientOptions } from './oauth-client.js'
@@ -279,6 +281,21 @@ describe('OAuth client against our PDS and authorization server', () => {
     expect(err).toBeInstanceOf(OAuthCallbackError)
     expect(err.error).toBe('access_denied')
     await expect(client.callback(params)).rejects.toThrow(/already used state/)
+  })
+
+  it('refuses a handle its DID document does not claim (bidirectional check)', async () => {
+    // mallory.test "resolves" to bob's DID, whose document claims bob.test.
+    const client = publicClient(pds, {
+      identity: new IdentityResolver({
+        plcUrl: `${pds.url}/plc`,
+        wellKnownUrl: () => 'http://127.0.0.1:9/unused',
+        resolveTxt: async () => [[`did=${bob.did}`]],
+      }),
+    })
+    const err = await client.authorize('mallory.test').catch((e) => e)
+    expect(err).toBeInstanceOf(OAuthResolveError)
+    expect(err.message).toContain('not confirmed by its DID document')
+    expect(await client.authorize('not a handle!').catch((e) => e)).toBeInstanceOf(OAuthResolveError)
   })
 
   describe('servers that are not authoritative', () => {

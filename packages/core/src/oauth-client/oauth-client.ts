@@ -26,6 +26,7 @@ import {
 import { type OAuthClientFetchOptions, safeFetchHandler } from './http.js'
 import {
   type AuthorizationServerMetadata,
+  assertServesResource,
   fetchAuthorizationServerMetadata,
   fetchProtectedResourceIssuer,
 } from './server-metadata.js'
@@ -269,6 +270,7 @@ export class OAuthClient {
   async authorize(input: string, opts: AuthorizeOptions = {}): Promise<URL> {
     const r = await this.resolveInput(input)
     const as = await this.serverMetadata(r.issuer)
+    if (r.pdsUrl) assertServesResource(as, r.pdsUrl)
     const scope = opts.scope ?? this.metadata.scope
     if (!scope.split(' ').includes('atproto')) throw new TypeError('scope must include atproto')
     const redirectUri = opts.redirectUri ?? this.metadata.redirect_uris[0]!
@@ -430,6 +432,7 @@ export class OAuthClient {
         `${issuer} is not the authorization server of ${did} (its PDS ${pdsUrl} names ${pdsIssuer ?? 'none'})`,
       )
     }
+    assertServesResource(await this.serverMetadata(issuer), pdsUrl)
     return pdsUrl
   }
 

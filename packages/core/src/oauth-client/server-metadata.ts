@@ -147,3 +147,16 @@ export async function fetchAuthorizationServerMetadata(
   }
   return md as AuthorizationServerMetadata
 }
+
+/**
+ * When the authorization server lists the resources it serves (`protected_resources`), the PDS must be
+ * one of them: a PDS cannot name an issuer that does not claim it back.
+ * @throws {OAuthMetadataError}
+ */
+export function assertServesResource(md: AuthorizationServerMetadata, pdsUrl: string): void {
+  const list = md.protected_resources
+  if (!Array.isArray(list)) return
+  const origin = new URL(pdsUrl).origin
+  const claimed = list.some((r) => typeof r === 'string' && URL.canParse(r) && new URL(r).origin === origin)
+  if (!claimed) throw new OAuthMetadataError(`Authorization server ${md.issuer} does not serve ${origin}`)
+}
