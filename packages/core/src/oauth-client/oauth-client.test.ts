@@ -119,6 +119,9 @@ describe('OAuth client against our PDS and authorization server', () => {
     )
     expect(((await got.json()) as { value: { title: string } }).value.title).toBe('Hello OAuth')
 
+    // The token goes to the account's PDS only.
+    await expect(session.fetch('https://other.example/xrpc/x')).rejects.toThrow(/account's PDS/)
+
     // The same callback again: the state was consumed.
     await expect(client.callback(params)).rejects.toBeInstanceOf(OAuthCallbackError)
   })
