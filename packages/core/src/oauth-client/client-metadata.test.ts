@@ -66,7 +66,7 @@ describe('client metadata', () => {
     expect(jwks.keys.map((k) => [k.kid, k.alg, 'd' in k])).toEqual([['k1', 'ES256', false]])
     expect(
       () =>
-        new OAuthClient({ ...client, metadata: client.metadata, store: client.store, keys: [{ kty: 'EC' }] }),
+        new OAuthClient({ metadata: client.metadata, store: client.store, keys: [{ kty: 'EC', kid: 'x' }] }),
     ).toThrow(/private ES256/)
   })
 })
