@@ -137,6 +137,22 @@ describe('OAuth client against our PDS and authorization server', () => {
     expect((await client.store.listSessions(bob.did)).length).toBe(2)
   })
 
+  it('a granular scope lets the session write its collection and nothing else', async () => {
+    const scope = `atproto repo:${POST}`
+    const client = publicClient(pds, {
+      metadata: developmentClientMetadata({ redirectUris: [REDIRECT], scope }),
+    })
+    const { session } = await signIn(client, alice)
+    expect(session.scope).toBe(scope)
+    expect((await createRecord(session, 'Scoped')).status).toBe(200)
+    const other = await session.fetch('/xrpc/com.atproto.repo.createRecord', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ repo: alice.did, collection: 'app.example.other', record: { a: 1 } }),
+    })
+    expect(other.status).toBe(403)
+  })
+
   it('refreshes (rotating the refresh token) ahead of expiry and on demand', async () => {
     // Tokens count as due for refresh as soon as they are issued (15 min lifetime < 16 min margin).
     const client = publicClient(pds, { refreshBeforeMs: 16 * 60_000 })
