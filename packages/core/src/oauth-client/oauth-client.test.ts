@@ -449,6 +449,38 @@ describe('DPoP nonce rotation', () => {
   })
 })
 
+describe('an access token the server calls expired', () => {
+  let pds: TestPds
+  let frank: { did: string; handle: string; password: string }
+  beforeAll(async () => {
+    pds = await startTestPds({ lifetimes: { accessToken: 1 } })
+    frank = await pds.createAccount('frank')
+  })
+  afterAll(() => pds.close())
+
+  it('is refreshed on the invalid_token answer and the request retried once', async () => {
+    const client = publicClient(pds, { refreshBeforeMs: 0 })
+    const { session } = await signIn(client, frank)
+    // As if the server had not said when the token expires: no refresh ahead of time.
+    const row = (await client.store.getSession(session.id))!
+    const { expiresAt: _, ...tokens } = row.tokens
+    expect(await client.store.acquireRefreshLock(session.id, 'test', Date.now() + 5000, Date.now())).toBe(
+      true,
+    )
+    expect(await client.store.saveRefreshedTokens(session.id, 'test', tokens)).toBe(true)
+    await new Promise((r) => setTimeout(r, 2200))
+    const mark = pds.log.length
+    const res = await createRecord(session, 'After expiry')
+    expect(res.status).toBe(200)
+    const seen = pds.log.slice(mark).filter((l) => l.path !== '/oauth/token' || l.status === 200)
+    expect(seen.map((l) => [l.path, l.status, l.error])).toEqual([
+      ['/xrpc/com.atproto.repo.createRecord', 401, 'ExpiredToken'],
+      ['/oauth/token', 200, undefined],
+      ['/xrpc/com.atproto.repo.createRecord', 200, undefined],
+    ])
+  })
+})
+
 describe('confidential client (private_key_jwt, metadata and JWKS served by the client)', () => {
   it('completes the flow with client assertions bound to its key, and refreshes', async () => {
     const host = 'blog.example.com'

@@ -58,9 +58,12 @@ export interface OAuthClientOptions {
   stateTtlMs?: number
   /** Refresh when the access token has less than this left (default 60 s). */
   refreshBeforeMs?: number
-  /** Refresh lease length (default 15 s): a crashed refresher blocks others this long at most. */
+  /**
+   * Refresh lease length (default 30 s, above two request timeouts: a refresh with its nonce retry must
+   * finish within it). A crashed refresher blocks others this long at most.
+   */
   refreshLeaseMs?: number
-  /** How long a request waits for another process's refresh (default 20 s, past a crashed lease). */
+  /** How long a request waits for another process's refresh (default 35 s, past a crashed lease). */
   refreshWaitMs?: number
 }
 
@@ -127,8 +130,8 @@ export class OAuthClient {
     this.stateTtlMs = opts.stateTtlMs ?? 10 * 60_000
     this.options = {
       refreshBeforeMs: opts.refreshBeforeMs ?? 60_000,
-      refreshLeaseMs: opts.refreshLeaseMs ?? 15_000,
-      refreshWaitMs: opts.refreshWaitMs ?? 20_000,
+      refreshLeaseMs: opts.refreshLeaseMs ?? 30_000,
+      refreshWaitMs: opts.refreshWaitMs ?? 35_000,
     }
   }
 
@@ -237,6 +240,7 @@ export class OAuthClient {
   private async resolveInput(input: string): Promise<Resolved> {
     const raw = input.trim()
     if (/^https?:\/\//i.test(raw)) {
+      if (!URL.canParse(raw)) throw new OAuthResolveError(`"${input}" is not a valid server URL`)
       const origin = new URL(raw).origin
       // A PDS names its issuer; an entryway is the issuer itself.
       const issuer = await this.issuerOfPds(origin).catch(() => origin)
