@@ -2,13 +2,28 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DiskBlobStore, prismaAdapter } from '@next-atproto/adapters'
-import { AccountSigningKey, type Atproto, createAtproto, pds, plcService } from '@next-atproto/core'
+import {
+  AccountSigningKey,
+  type Atproto,
+  createAtproto,
+  type PdsService,
+  pds,
+  plcService,
+} from '@next-atproto/core'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../prisma/generated/client'
+import { migrateForum } from './forum-db'
 
 // One instance per process: Next's route bundles and the custom server may each load this module,
 // and they must share one app (one firehose, one database pool).
-const globalForAtproto = globalThis as unknown as { forumAtproto?: Atproto }
+const globalForAtproto = globalThis as unknown as { forum?: Forum }
+
+/** The forum's server-side parts: the atproto app, its Prisma client, and the PDS (for its host API). */
+export interface Forum {
+  atproto: Atproto
+  prisma: PrismaClient
+  pds: PdsService
+}
 
 /** Options of {@link createForumAtproto}. */
 export interface ForumAtprotoOptions {
@@ -34,6 +49,11 @@ function devSecrets(dataDir: string): { jwtSecret: string; plcRotationKey: strin
 
 /** The forum's atproto app: PDS for its members, with a local PLC directory for development. */
 export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
+  return createForum(options).atproto
+}
+
+/** The forum: its atproto app, its database client and the PDS service. */
+export function createForum(options: ForumAtprotoOptions = {}): Forum {
   const publicUrl =
     options.publicUrl ?? process.env.PUBLIC_URL ?? `http://localhost:${process.env.PORT ?? 3000}`
   const dataDir = resolve(options.dataDir ?? process.env.DATA_DIR ?? 'data')
@@ -43,29 +63,34 @@ export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
   const secrets = devSecrets(dataDir)
   // Development runs its own PLC directory under /plc; the PDS reaches it in-process (no network).
   const plcUrl = process.env.PLC_URL ?? `${publicUrl}/plc`
+  const forumPds: PdsService = pds({
+    storage,
+    blobstore: new DiskBlobStore({ location: `${dataDir}/blobs` }),
+    jwtSecret: process.env.JWT_SECRET ?? secrets.jwtSecret,
+    handleDomains: ['.test'],
+    plcUrl,
+    plcRotationKey: AccountSigningKey.fromBytes(
+      Buffer.from(process.env.PLC_ROTATION_KEY ?? secrets.plcRotationKey, 'hex'),
+    ),
+    fetch: (input, init) => {
+      const request = new Request(input, init)
+      return request.url.startsWith(publicUrl) ? app.fetch(request) : fetch(request)
+    },
+  })
   const app: Atproto = createAtproto({
     publicUrl,
+    // Outside production, every JSON output and firehose message is checked against its lexicon.
+    validateOutput: process.env.NODE_ENV !== 'production',
     services: [
-      // The atproto tables are the adapter's: bring them up to date before anything uses them.
+      // The atproto tables are the adapter's, the forum's own are its own: bring both up to date first.
       { name: 'migrate', setup: async () => void (await storage.migrate()) },
+      { name: 'forum-migrate', setup: async () => void (await migrateForum(prisma)) },
       plcService({ store: storage.plc! }),
-      pds({
-        storage,
-        blobstore: new DiskBlobStore({ location: `${dataDir}/blobs` }),
-        jwtSecret: process.env.JWT_SECRET ?? secrets.jwtSecret,
-        handleDomains: ['.test'],
-        plcUrl,
-        plcRotationKey: AccountSigningKey.fromBytes(
-          Buffer.from(process.env.PLC_ROTATION_KEY ?? secrets.plcRotationKey, 'hex'),
-        ),
-        fetch: (input, init) => {
-          const request = new Request(input, init)
-          return request.url.startsWith(publicUrl) ? app.fetch(request) : fetch(request)
-        },
-      }),
+      forumPds,
     ],
   })
-  return app
+  return { atproto: app, prisma, pds: forumPds }
 }
 
-export const atproto: Atproto = (globalForAtproto.forumAtproto ??= createForumAtproto())
+export const forum: Forum = (globalForAtproto.forum ??= createForum())
+export const atproto: Atproto = forum.atproto

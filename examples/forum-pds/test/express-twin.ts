@@ -6,16 +6,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
 import { createNodeWebSocket, toNodeHandler } from 'next-atproto/node'
-import { createForumAtproto } from '../lib/atproto.js'
+import { createForum } from '../lib/atproto.js'
+import { signUp } from '../lib/signup.js'
 import { freePort, type RunningApp } from './start-app.js'
 
 /** Start the Express twin on a free loopback port. */
 export async function startExpressTwin(): Promise<RunningApp> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'forum-express-'))
-  const atproto = createForumAtproto({ publicUrl: `http://127.0.0.1:${port}`, dataDir })
+  const forum = createForum({ publicUrl: `http://127.0.0.1:${port}`, dataDir })
+  const { atproto } = forum
   const app = express()
   app.use(toNodeHandler(atproto)) // before any body parser: blob and CAR bodies must stream raw
+  // The forum's sign-up, as app/api/signup/route.ts serves it on Next.js.
+  app.post('/api/signup', express.json({ strict: false }), async (req, res) => {
+    const result = await signUp(forum, req.body)
+    if (!result.ok) {
+      res.status(result.status).json({ error: result.error, message: result.message })
+      return
+    }
+    const { user, did, handle } = result
+    res.status(201).json({ userId: user.id, username: user.username, did, handle })
+  })
   app.use(express.json())
   app.get('/', (_req, res) => {
     res.send('<h1>Forum</h1>')

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest'
 import { startExpressTwin } from './express-twin.js'
 import { pdsSuite } from './pds-suite.js'
+import { signupSuite } from './signup-suite.js'
 import { buildApp, type RunningApp, startApp } from './start-app.js'
 import { syncSuite } from './sync-suite.js'
 import { xrpcSuite } from './xrpc-suite.js'
@@ -15,6 +16,7 @@ describe('forum-pds on Next.js (next build + custom server)', () => {
   xrpcSuite(() => app.url)
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
+  signupSuite(() => app.url)
 })
 
 describe('forum-pds on Express', () => {
@@ -26,4 +28,5 @@ describe('forum-pds on Express', () => {
   xrpcSuite(() => app.url)
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
+  signupSuite(() => app.url)
 })

@@ -76,6 +76,10 @@ export class MemoryBlobMetaStore implements BlobMetaStore {
     return cids.filter((cid) => !held.has(cid.toString()))
   }
 
+  async hasRefs(did: string, cid: CID) {
+    return (this.#refs.get(this.#key(did, cid))?.size ?? 0) > 0
+  }
+
   async setTakedown(did: string, cid: CID, takedown: boolean) {
     const row = this.#blobs.get(this.#key(did, cid))
     if (row) row.takedown = takedown

@@ -10,6 +10,7 @@ import { MemoryAccountStore } from './accounts.js'
 import { MemoryBlobMetaStore } from './blobs.js'
 import { MemoryIndexerStore } from './indexer.js'
 import { MemoryInviteCodeStore } from './invites.js'
+import { MemoryHostUserStore, MemoryTakedownStore } from './moderation.js'
 import { MemoryRepoStore } from './repo.js'
 import { MemorySequencer } from './sequencer.js'
 
@@ -50,6 +51,8 @@ export function memoryAdapter(): StorageAdapter {
     identityCache: new MemoryIdentityCache(),
     indexer: new MemoryIndexerStore(),
     inviteCodes: new MemoryInviteCodeStore(),
+    takedowns: new MemoryTakedownStore(),
+    hostUsers: new MemoryHostUserStore(),
     async check() {},
     async close() {},
   }

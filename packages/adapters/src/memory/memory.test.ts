@@ -11,7 +11,13 @@ describe('memoryAdapter', () => {
   it('provides every optional part, so the conditional contract tests all run on it', async () => {
     const storage = memoryAdapter()
     expect(
-      storage.oauth && storage.plc && storage.identityCache && storage.indexer && storage.inviteCodes,
+      storage.oauth &&
+        storage.plc &&
+        storage.identityCache &&
+        storage.indexer &&
+        storage.inviteCodes &&
+        storage.takedowns &&
+        storage.hostUsers,
     ).toBeTruthy()
     expect(storage.sequencer.earliestAfter).toBeTypeOf('function')
     expect(await storage.repo.read('did:plc:x', async (r) => r.exportBlocks !== undefined)).toBe(true)

@@ -84,6 +84,10 @@ export class PrismaBlobMetaStore implements BlobMetaStore {
     await this.db.atprotoBlob.deleteMany({ where: { did, cid: { in: cids.map(String) } } })
   }
 
+  async hasRefs(did: string, cid: CID) {
+    return (await this.db.atprotoBlobRef.count({ where: { did, cid: cid.toString() } })) > 0
+  }
+
   async setTakedown(did: string, cid: CID, takedown: boolean) {
     await this.db.atprotoBlob.updateMany({ where: { did, cid: cid.toString() }, data: { takedown } })
   }

@@ -2,7 +2,9 @@ import { type StorageAdapter, StorageNotMigratedError, StorageUnavailableError }
 import { PrismaAccountStore } from './accounts.js'
 import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
+import { keyColumnFix, keyColumnProblem } from './key-columns.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
+import { hasModerationModels, PrismaHostUserStore, PrismaTakedownStore } from './moderation.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { hasOAuthClientModels, PrismaOAuthClientStore } from './oauth-client.js'
 import { PrismaPlcStore } from './plc.js'
@@ -60,6 +62,8 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     oauthClient: hasOAuthClientModels(db) ? new PrismaOAuthClientStore(db) : undefined,
     identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
+    takedowns: hasModerationModels(db) ? new PrismaTakedownStore(db) : undefined,
+    hostUsers: hasModerationModels(db) ? new PrismaHostUserStore(db) : undefined,
     migrate: () => migrate(db, provider),
     async check() {
       try {
@@ -87,6 +91,8 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
             { cause: err },
           )
         }
+        const problem = await keyColumnProblem(db, provider)
+        if (problem) throw new StorageNotMigratedError(`${problem}. ${keyColumnFix(provider)}`)
       }
     },
     close: () => db.$disconnect(),

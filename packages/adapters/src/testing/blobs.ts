@@ -68,6 +68,19 @@ export function blobMetaSuite(ctx: SuiteContext): void {
     expect(await blobs.listMissing(did, { limit: 10, cursor: lack.toString() })).toEqual([])
   })
 
+  it('tells whether a record of the account references a CID (hasRefs), when supported', async () => {
+    const { blobs } = ctx.storage
+    if (!blobs.hasRefs) return
+    const did = uniqueDid()
+    const cid = blobCid(`refs-${did}`)
+    expect(await blobs.hasRefs(did, cid)).toBe(false)
+    await blobs.addRefs(did, `at://${did}/app.test.post/a`, [cid])
+    expect(await blobs.hasRefs(did, cid)).toBe(true)
+    expect(await blobs.hasRefs(uniqueDid(), cid)).toBe(false) // per account
+    await blobs.removeRefs(did, `at://${did}/app.test.post/a`)
+    expect(await blobs.hasRefs(did, cid)).toBe(false)
+  })
+
   it('pages an account’s blobs by CID', async () => {
     const { blobs } = ctx.storage
     const did = uniqueDid()

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe } from 'vitest'
 import { accountSuite } from './accounts.js'
 import { blobMetaSuite } from './blobs.js'
 import type { SuiteContext } from './fixtures.js'
+import { moderationSuite } from './moderation.js'
 import { oauthClientSuite } from './oauth-client.js'
 import { repoSuite } from './repo.js'
 import { sequencerSuite } from './sequencer.js'
@@ -52,6 +53,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     describe('accounts', () => accountSuite(ctx))
     describe('blob metadata', () => blobMetaSuite(ctx))
     describe('rate limits and optional state', () => stateSuite(ctx))
+    describe('takedowns and host users', () => moderationSuite(ctx))
     describe('OAuth client store', () => oauthClientSuite(ctx))
     describe('sequencer', () => sequencerSuite(ctx))
   })

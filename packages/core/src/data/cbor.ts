@@ -1,17 +1,28 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import { type DecodeCborOptions, decodeCborStrict } from './cbor-decode.js'
 import { type CID, cidForBytes } from './cid.js'
 
+export {
+  DEFAULT_MAX_CBOR_SIZE,
+  type DecodeCborOptions,
+  decodeCborFirst,
+  decodeCborStrict,
+} from './cbor-decode.js'
+
 /**
- * DAG-CBOR encoding of an IPLD value (CIDs as `CID`, bytes as `Uint8Array`).
- * @NOTE initial thin wrapper; the data-model module hardens it with the atproto restrictions.
+ * DAG-CBOR encoding of an IPLD value (CIDs as `CID`, bytes as `Uint8Array`): @ipld/dag-cbor, so the
+ * bytes are those of the reference implementation.
  */
 export function encodeCbor(value: unknown): Uint8Array {
   return dagCbor.encode(value)
 }
 
-/** Decode DAG-CBOR bytes into an IPLD value. */
-export function decodeCbor(bytes: Uint8Array): unknown {
-  return dagCbor.decode(bytes)
+/**
+ * Decode strict DAG-CBOR bytes (see {@link decodeCborStrict}: canonical, no floats, CIDv1 dag-cbor/raw
+ * sha-256 links, bounded size and depth). @throws InvalidCborError
+ */
+export function decodeCbor(bytes: Uint8Array, opts?: DecodeCborOptions): unknown {
+  return decodeCborStrict(bytes, opts)
 }
 
 /** Encode a value and compute its CID in one step. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
+import { InvalidCidError } from './errors.js'
 
 export { CID }
 
@@ -25,4 +26,43 @@ export function cidForBytes(bytes: Uint8Array, codec: number = DAG_CBOR): CID {
 /** CIDv1 (raw codec) of blob bytes. */
 export function cidForRaw(bytes: Uint8Array): CID {
   return cidForBytes(bytes, RAW)
+}
+
+/** Whether a CID is of a format atproto allows (data-model.md): v1, dag-cbor or raw, sha-256. */
+export function isBlessedCid(cid: CID): boolean {
+  return (
+    cid.version === 1 &&
+    (cid.code === DAG_CBOR || cid.code === RAW) &&
+    cid.multihash.code === SHA2_256 &&
+    cid.multihash.size === 32
+  )
+}
+
+/**
+ * Parse a CID string from outside. Any valid CID parses unless `blessed` is set, which also requires
+ * the formats of {@link isBlessedCid}. @throws InvalidCidError
+ */
+export function parseCid(s: string, opts: { blessed?: boolean } = {}): CID {
+  if (typeof s !== 'string' || s.length === 0 || s.length > 256)
+    throw new InvalidCidError('Invalid CID string')
+  let cid: CID
+  try {
+    cid = CID.parse(s)
+  } catch (err) {
+    throw new InvalidCidError(`Invalid CID string: ${(err as Error).message}`)
+  }
+  if (opts.blessed && !isBlessedCid(cid)) throw new InvalidCidError('CID format not allowed in atproto')
+  return cid
+}
+
+/** Decode binary CID bytes from outside (exactly one CID, nothing after it). @throws InvalidCidError */
+export function decodeCidBytes(bytes: Uint8Array, opts: { blessed?: boolean } = {}): CID {
+  let cid: CID
+  try {
+    cid = CID.decode(bytes)
+  } catch (err) {
+    throw new InvalidCidError(`Invalid CID bytes: ${(err as Error).message}`)
+  }
+  if (opts.blessed && !isBlessedCid(cid)) throw new InvalidCidError('CID format not allowed in atproto')
+  return cid
 }

@@ -2,12 +2,10 @@
  * atproto JSON <-> IPLD data model (data-model.md): `{"$link": cid}` is a CID link, `{"$bytes": base64}`
  * (standard alphabet, no padding) is bytes; blob refs are ordinary objects holding a `$link`.
  */
-import { CID } from './cid.js'
+import { CID, isBlessedCid } from './cid.js'
+import { InvalidJsonDataError } from './errors.js'
 
-/** A JSON value that does not map onto the atproto data model. */
-export class InvalidJsonDataError extends Error {
-  override name = 'InvalidJsonDataError'
-}
+export { InvalidJsonDataError }
 
 const MAX_DEPTH = 128
 
@@ -27,11 +25,15 @@ function convertJson(value: unknown, depth: number): unknown {
       // A link is exactly {"$link": "<cid>"}.
       if (keys.length !== 1 || typeof obj.$link !== 'string')
         throw new InvalidJsonDataError('Invalid $link object')
+      let cid: CID
       try {
-        return CID.parse(obj.$link)
+        cid = CID.parse(obj.$link)
       } catch {
         throw new InvalidJsonDataError(`Invalid CID in $link: ${obj.$link}`)
       }
+      // Only the CIDs the strict CBOR decoder reads back (data-model.md "blessed" formats).
+      if (!isBlessedCid(cid)) throw new InvalidJsonDataError(`CID format not allowed in $link: ${obj.$link}`)
+      return cid
     }
     if ('$bytes' in obj) {
       if (keys.length !== 1 || typeof obj.$bytes !== 'string' || !/^[A-Za-z0-9+/]*$/.test(obj.$bytes)) {

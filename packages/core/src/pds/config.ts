@@ -29,6 +29,8 @@ export interface PdsOptions {
   firehoseRetentionMs?: number
   /** Max blob size in bytes (default 100 MB). */
   maxBlobSize?: number
+  /** Max size in bytes of a `com.atproto.repo.importRepo` CAR (default 100 MB). */
+  maxImportSize?: number
   /** Email delivery; default logs to the console. */
   email?: EmailSender
   /** Relays to notify with `requestCrawl` when the server starts (hostnames or URLs). */
@@ -39,6 +41,18 @@ export interface PdsOptions {
   rateLimits?:
     | false
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
+  /** Bytes of stored blocks kept in memory for the write path (default 16 MiB; 0 disables). */
+  blockCacheBytes?: number
+  /**
+   * Password of the operator's admin API (`com.atproto.admin.*`, HTTP Basic `admin:<password>`); without
+   * it every admin call is refused.
+   */
+  adminPassword?: string
+  /**
+   * The moderation service `com.atproto.moderation.createReport` forwards reports to (its DID and
+   * endpoint URL, set by the operator); without it createReport answers 501.
+   */
+  reportService?: { did: string; url: string; fetch?: typeof fetch }
   /** Fetch used to reach the PLC directory (tests). */
   fetch?: typeof fetch
 }

@@ -1,4 +1,7 @@
+import { builtinLexicons } from '../lexicon/builtin.js'
+import type { Lexicons } from '../lexicon/lexicons.js'
 import { PlcClient } from '../plc/client.js'
+import { BlockCache } from '../repo/block-cache.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { PdsOptions } from './config.js'
 import { HandlePolicy } from './handle-policy.js'
@@ -15,15 +18,18 @@ export interface PdsContext {
   readonly handles: HandlePolicy
   readonly plc: PlcClient
   readonly sequencer: Sequencer
-  /**
-   * Lexicon validation of a record of a known type; throws a 400 naming the field. `validate: false`
-   * skips it, `undefined` validates known types only (the reference's semantics).
-   */
-  validateRecord?: (collection: string, record: unknown, validate: boolean | undefined) => void
+  /** Lexicons records are validated against on write (the app's set). */
+  readonly lexicons: Lexicons
+  /** Stored blocks the write path reads repos through (commit and MST nodes of recent writes). */
+  readonly blockCache: BlockCache
 }
 
 /** Build the PDS context for an app served at `publicUrl`. */
-export function createPdsContext(options: PdsOptions, publicUrl: string): PdsContext {
+export function createPdsContext(
+  options: PdsOptions,
+  publicUrl: string,
+  lexicons: Lexicons = builtinLexicons(),
+): PdsContext {
   const host = new URL(publicUrl).host
   return {
     options,
@@ -36,5 +42,7 @@ export function createPdsContext(options: PdsOptions, publicUrl: string): PdsCon
     handles: new HandlePolicy({ domains: options.handleDomains, reserved: options.reservedHandles }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
     sequencer: new Sequencer(options.storage.sequencer),
+    lexicons,
+    blockCache: new BlockCache(options.blockCacheBytes),
   }
 }

@@ -20,6 +20,8 @@ export type PreparedWrite =
       record: unknown
       blobs: CID[]
       swapCid?: CID | null
+      /** Outcome of lexicon validation, reported in the write's response. */
+      validationStatus?: 'valid' | 'unknown'
     }
   | { action: 'delete'; collection: string; rkey: string; swapCid?: CID | null }
 
@@ -89,7 +91,9 @@ export async function applyWrites(
       const root = await tx.getRoot()
       if (!root) throw new InvalidRequestError(`Could not find repo: ${did}`, 'RepoNotFound')
       if (swapCommit && !swapCommit.equals(root.cid)) throw new InvalidSwapError(`Commit was at ${root.cid}`)
-      const repo = await Repo.load(tx, root.cid)
+      // Reads go through the block cache: a repo's commit and upper MST nodes are the same few blocks
+      // write after write. The root itself always comes from the database (above).
+      const repo = await Repo.load(ctx.blockCache.readThrough(tx), root.cid)
       const recordWrites: RecordWrite[] = []
       for (const w of writes) {
         const current = await repo.getRecordCid(w.collection, w.rkey)
@@ -123,6 +127,7 @@ export async function applyWrites(
     if (err instanceof CommitTooLargeError) throw new InvalidRequestError(err.message)
     throw err
   }
+  ctx.blockCache.addMap(data.newBlocks) // stored now: the next write on this repo starts from them
   ctx.sequencer.wake()
   return data
 }

@@ -85,6 +85,51 @@ describe('CAR reader', () => {
     expect(() => readCarBytes(new Uint8Array(0))).toThrow(CarError)
   })
 
+  it('accepts only the CIDs atproto allows, a strict DAG-CBOR header, and a bounded total size', async () => {
+    const { car } = await sampleCar(3)
+    const header = encodeCarHeader([])
+    const withBlock = (cidBytes: Uint8Array, data: Uint8Array) =>
+      Uint8Array.from([...header, cidBytes.length + data.length, ...cidBytes, ...data])
+    const data = encodeCbor({ a: 1 })
+    const digest = cidForBytes(data).multihash.bytes
+    expect(readCarBytes(withBlock(Uint8Array.from([1, 0x71, ...digest]), data)).blocks.size).toBe(1)
+    expect(readCarBytes(withBlock(Uint8Array.from([1, 0x55, ...digest]), data)).blocks.size).toBe(1)
+    // CIDv0 (a bare sha-256 multihash), dag-pb and sha-512 blocks are not atproto's.
+    expect(() => readCarBytes(withBlock(digest, data))).toThrow(/version/)
+    expect(() => readCarBytes(withBlock(Uint8Array.from([1, 0x70, ...digest]), data))).toThrow(/codec/)
+    const sha512 = Uint8Array.from([1, 0x71, 0x13, 0x40, ...new Uint8Array(64)])
+    expect(() => readCarBytes(withBlock(sha512, data))).toThrow(/sha-256/)
+    // Header: floats and out-of-order keys are not DAG-CBOR as atproto reads it.
+    const badHeaders = [
+      [
+        0xa2,
+        0x67,
+        ...new TextEncoder().encode('version'),
+        0x01,
+        0x65,
+        ...new TextEncoder().encode('roots'),
+        0x80,
+      ],
+      [
+        0xa2,
+        0x65,
+        ...new TextEncoder().encode('roots'),
+        0x80,
+        0x67,
+        ...new TextEncoder().encode('version'),
+        0xf9,
+        0x3c,
+        0x00,
+      ],
+    ]
+    for (const h of badHeaders) {
+      expect(() => readCarBytes(Uint8Array.from([h.length, ...h]))).toThrow(/not valid DAG-CBOR/)
+    }
+    expect(() => readCarBytes(car, { maxSize: car.length - 1 })).toThrow(/limit/)
+    expect(readCarBytes(car, { maxSize: car.length }).blocks.size).toBe(3)
+    await expect(readCar(chunked(car, 7), { maxSize: 40 })).rejects.toThrow(CarError)
+  })
+
   it('streams blocks lazily from a ReadableStream', async () => {
     const { car, blocks } = await sampleCar(10)
     const parts = chunked(car, 5)

@@ -1,5 +1,5 @@
 import { decodeCbor, encodeCbor } from '../data/cbor.js'
-import { CID } from '../data/cid.js'
+import { CID, DAG_CBOR, RAW, SHA2_256 } from '../data/cid.js'
 import { BlockMap } from './block-map.js'
 import { CarError } from './errors.js'
 import { sha256Fast } from './mst-node.js'
@@ -25,6 +25,11 @@ export interface ReadCarOptions {
   maxHeaderSize?: number
   /** Hash every block and compare with its CID (default true). */
   verifyCids?: boolean
+  /**
+   * Largest accepted CAR in total, counted as bytes arrive (default unlimited: repo exports can be any
+   * size). A firehose `blocks` slice, for one, is at most 2,000,000 bytes (sync.md).
+   */
+  maxSize?: number
 }
 
 const DEFAULT_MAX_BLOCK = 4 * 1024 * 1024
@@ -210,6 +215,8 @@ class ByteQueue {
 /** Incremental CARv1 parser: feed chunks, pull header and blocks as they become complete. */
 class CarParser {
   readonly queue = new ByteQueue()
+  private received = 0
+  private readonly maxSize: number
   roots: CID[] | null = null
   private readonly maxBlock: number
   private readonly maxHeader: number
@@ -219,6 +226,14 @@ class CarParser {
     this.maxBlock = opts.maxBlockSize ?? DEFAULT_MAX_BLOCK
     this.maxHeader = opts.maxHeaderSize ?? DEFAULT_MAX_HEADER
     this.verify = opts.verifyCids ?? true
+    this.maxSize = opts.maxSize ?? Number.POSITIVE_INFINITY
+  }
+
+  /** Queue a chunk, refusing the CAR once it grows past `maxSize`. */
+  push(chunk: Uint8Array): void {
+    this.received += chunk.length
+    if (this.received > this.maxSize) throw new CarError(`CAR exceeds the ${this.maxSize} byte limit`)
+    this.queue.push(chunk)
   }
 
   header(): CID[] | null {
@@ -226,9 +241,9 @@ class CarParser {
     if (bytes === null) return null
     let header: any
     try {
-      header = decodeCbor(bytes)
+      header = decodeCbor(bytes, { maxSize: this.maxHeader })
     } catch (err) {
-      throw new CarError(`CAR header is not valid DAG-CBOR: ${(err as Error).message}`)
+      throw new CarError(`CAR header is not valid DAG-CBOR: ${(err as Error).message}`, { cause: err })
     }
     if (
       typeof header !== 'object' ||
@@ -276,27 +291,21 @@ function readVarintAt(bytes: Uint8Array, pos: number): [number, number] {
   throw new CarError('varint too long in CID')
 }
 
-/** CID at the start of a block section, and its byte length. Only sha-256 CIDs are accepted. */
+/**
+ * CID at the start of a block section, and its byte length. Only the CIDs atproto allows are accepted:
+ * v1, dag-cbor or raw, sha-256 (data-model.md).
+ */
 function parseCid(section: Uint8Array): { cid: CID; size: number } {
-  let end: number
-  let hashCode: number
-  let digestLen: number
-  if (section[0] === 0x12 && section[1] === 0x20) {
-    hashCode = 0x12
-    digestLen = 32
-    end = 34
-  } else {
-    const [version, p1] = readVarintAt(section, 0)
-    if (version !== 1) throw new CarError(`unsupported CID version ${version}`)
-    const [, p2] = readVarintAt(section, p1)
-    const [code, p3] = readVarintAt(section, p2)
-    const [len, p4] = readVarintAt(section, p3)
-    hashCode = code
-    digestLen = len
-    end = p4 + len
-  }
-  if (hashCode !== 0x12 || digestLen !== 32)
+  const [version, p1] = readVarintAt(section, 0)
+  if (version !== 1) throw new CarError(`unsupported CID version ${version} (only CIDv1)`)
+  const [codec, p2] = readVarintAt(section, p1)
+  if (codec !== DAG_CBOR && codec !== RAW)
+    throw new CarError(`unsupported CID codec 0x${codec.toString(16)} (only dag-cbor and raw)`)
+  const [hashCode, p3] = readVarintAt(section, p2)
+  const [digestLen, p4] = readVarintAt(section, p3)
+  if (hashCode !== SHA2_256 || digestLen !== 32)
     throw new CarError('unsupported CID hash (only sha-256 is accepted)')
+  const end = p4 + digestLen
   if (end > section.length) throw new CarError('truncated CID in block')
   try {
     return { cid: CID.decode(section.slice(0, end)), size: end }
@@ -339,7 +348,7 @@ export async function readCarStream(
   while (roots === null) {
     const next = await chunks.next()
     if (next.done) throw new CarError('truncated CAR header')
-    parser.queue.push(next.value)
+    parser.push(next.value)
     roots = parser.header()
   }
   async function* blocks(): AsyncGenerator<CarBlock> {
@@ -355,7 +364,7 @@ export async function readCarStream(
       }
       const next = await chunks.next()
       if (next.done) done = true
-      else parser.queue.push(next.value)
+      else parser.push(next.value)
     }
   }
   return { roots, blocks: blocks() }
@@ -364,7 +373,7 @@ export async function readCarStream(
 /** Read a whole in-memory CAR synchronously (firehose slices, small CARs). */
 export function readCarBytes(bytes: Uint8Array, opts?: ReadCarOptions): { roots: CID[]; blocks: BlockMap } {
   const parser = new CarParser(opts)
-  parser.queue.push(bytes)
+  parser.push(bytes)
   const roots = parser.header()
   if (roots === null) throw new CarError('truncated CAR header')
   const blocks = new BlockMap()

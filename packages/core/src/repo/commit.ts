@@ -1,3 +1,4 @@
+import type { Signer } from '../crypto/keys.js'
 import { decodeCbor, encodeCbor } from '../data/cbor.js'
 import { CID } from '../data/cid.js'
 import { InvalidCommitError } from './errors.js'
@@ -17,12 +18,8 @@ export interface Commit extends UnsignedCommit {
   sig: Uint8Array
 }
 
-/** What signs commits (the crypto module's keypairs and @atproto/crypto keypairs both fit). */
-export interface Signer {
-  did(): string
-  /** Sign `msg` (the signer hashes it with sha-256). */
-  sign(msg: Uint8Array): Promise<Uint8Array>
-}
+/** What signs commits (the crypto module's key pairs and @atproto/crypto key pairs both fit). */
+export type { Signer }
 
 /** Verifies a signature over `msg` by the key of a `did:key` (the crypto module's `verifySignature`). */
 export type SignatureVerifier = (didKey: string, msg: Uint8Array, sig: Uint8Array) => Promise<boolean>

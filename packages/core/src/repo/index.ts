@@ -2,6 +2,8 @@
  * The atproto repository: MST, commits, CAR, diffs and sync 1.1 proofs.
  * @module
  */
+
+export * from './block-cache.js'
 export * from './block-map.js'
 export * from './block-store.js'
 export * from './car.js'

@@ -4,7 +4,7 @@
  * @module
  */
 import { StorageCapabilityError } from './errors.js'
-import type { IndexerStore, InviteCodeStore, StorageAdapter } from './types.js'
+import type { HostUserStore, IndexerStore, InviteCodeStore, StorageAdapter, TakedownStore } from './types.js'
 
 export * from './errors.js'
 export { exportRepoBlocks } from './export.js'
@@ -48,4 +48,14 @@ export function asIndexerStore(storage: StorageAdapter): IndexerStore {
 /** The adapter's invite code store, or a clear error when the adapter has none. */
 export function asInviteCodeStore(storage: StorageAdapter): InviteCodeStore {
   return need(storage.inviteCodes, storage, 'invite code store')
+}
+
+/** The adapter's takedown store, or a clear error when the adapter has none. */
+export function asTakedownStore(storage: StorageAdapter): TakedownStore {
+  return need(storage.takedowns, storage, 'takedown store')
+}
+
+/** The adapter's host-user links, or a clear error when the adapter has none. */
+export function asHostUserStore(storage: StorageAdapter): HostUserStore {
+  return need(storage.hostUsers, storage, 'host user store')
 }

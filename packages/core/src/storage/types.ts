@@ -269,6 +269,49 @@ export interface BlobMetaStore {
    */
   unreferenced?(cids: CID[]): Promise<CID[]>
   setTakedown(did: string, cid: CID, takedown: boolean): Promise<void>
+  /**
+   * Optional: whether a record of the account references `cid` (an imported repo's blob being
+   * uploaded becomes permanent at once). Without it such blobs wait for the next record write.
+   */
+  hasRefs?(did: string, cid: CID): Promise<boolean>
+}
+
+/** A moderation takedown (see {@link TakedownStore}). */
+export interface TakedownRow {
+  subject: string
+  /** The operator's reference (a ticket or report id). */
+  ref: string
+  createdAt: Date
+}
+
+/**
+ * Takedowns by subject string: an account is its DID, a record its `at://` URI, a blob `<did> <cid>`.
+ * Account takedowns also set the account's status (the PDS does both); this store keeps the `ref`.
+ */
+export interface TakedownStore {
+  /** Record (or replace) the takedown of `subject`. */
+  put(subject: string, ref: string): Promise<void>
+  /** Lift a takedown (no-op when there is none). */
+  remove(subject: string): Promise<void>
+  get(subject: string): Promise<TakedownRow | null>
+  /** The given subjects that are taken down (filtering a page of records in one query). */
+  filter(subjects: string[]): Promise<string[]>
+}
+
+/**
+ * Which user of the host app owns which account, for accounts the host creates through the PDS's
+ * server-side API (`pds(...).host`). A user has at most one account and an account at most one user.
+ */
+export interface HostUserStore {
+  /**
+   * **Atomic.** Link `userId` to `did`; throws {@link UniqueConstraintError} with field `userId` or
+   * `did` when either is already linked.
+   */
+  link(userId: string, did: string): Promise<void>
+  getDid(userId: string): Promise<string | null>
+  getUserId(did: string): Promise<string | null>
+  /** Remove the link of an account (no-op when there is none). */
+  unlink(did: string): Promise<void>
 }
 
 /** Fixed-window counters for rate limits. */
@@ -360,6 +403,10 @@ export interface StorageAdapter {
   readonly identityCache?: IdentityCache
   readonly indexer?: IndexerStore
   readonly inviteCodes?: InviteCodeStore
+  /** Record and blob takedowns with their refs (admin API); without it only accounts can be taken down. */
+  readonly takedowns?: TakedownStore
+  /** Host-app users linked to their accounts (the PDS's server-side host API). */
+  readonly hostUsers?: HostUserStore
   /**
    * Verify at start-up that the database is reachable and migrated; throws {@link StorageUnavailableError}
    * or {@link StorageNotMigratedError} naming the problem and the command that fixes it.

@@ -5,3 +5,4 @@
 export * from './errors.js'
 export * from './formats.js'
 export * from './identifiers.js'
+export * from './tid.js'

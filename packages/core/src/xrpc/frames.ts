@@ -2,7 +2,8 @@
  * Event-stream framing (event-stream.md): each binary WebSocket message is a DAG-CBOR header
  * (`{op: 1, t: '#commit'}` or `{op: -1}`) followed by a DAG-CBOR payload.
  */
-import { decodeCbor, encodeCbor } from '../data/cbor.js'
+import { DEFAULT_MAX_CBOR_SIZE, decodeCbor, decodeCborFirst, encodeCbor } from '../data/cbor.js'
+import { CID } from '../data/cid.js'
 import { toXrpcError, type XrpcErrorBody } from './xrpc-error.js'
 
 /** A decoded frame. */
@@ -58,71 +59,46 @@ function shortType(nsid: string, type: string): string {
   return prefix === '' || prefix === nsid ? type.slice(hash) : type
 }
 
-/**
- * Byte length of the first CBOR data item in `bytes` (definite lengths only: DAG-CBOR forbids the
- * indefinite forms). Lets us split header and payload without re-encoding.
- */
-function itemLength(bytes: Uint8Array, pos: number, depth = 0): number {
-  if (depth > 64) throw new Error('CBOR nesting too deep')
-  if (pos >= bytes.length) throw new Error('truncated CBOR')
-  const first = bytes[pos]
-  const major = first >> 5
-  const info = first & 0x1f
-  let arg: number
-  let head: number
-  if (info < 24) {
-    arg = info
-    head = 1
-  } else if (info <= 27) {
-    const n = 1 << (info - 24)
-    if (pos + 1 + n > bytes.length) throw new Error('truncated CBOR')
-    arg = 0
-    for (let i = 0; i < n; i++) arg = arg * 256 + bytes[pos + 1 + i]
-    head = 1 + n
-  } else {
-    throw new Error('unsupported CBOR encoding')
-  }
-  switch (major) {
-    case 0:
-    case 1:
-    case 7:
-      return head
-    case 2:
-    case 3:
-      if (pos + head + arg > bytes.length) throw new Error('truncated CBOR')
-      return head + arg
-    case 6:
-      return head + itemLength(bytes, pos + head, depth + 1)
-    default: {
-      // 4: array of `arg` items, 5: map of `arg` pairs
-      let len = head
-      const items = major === 5 ? arg * 2 : arg
-      for (let i = 0; i < items; i++) len += itemLength(bytes, pos + len, depth + 1)
-      return len
-    }
-  }
+/** A binary WebSocket message that is not a valid event-stream frame (bad header, op or body). */
+export class InvalidFrameError extends Error {
+  override name = 'InvalidFrameError'
 }
 
-/** Decode one frame; invalid framing throws (clients must then drop the connection). */
-export function decodeFrame(bytes: Uint8Array): Frame {
-  const split = itemLength(bytes, 0)
-  if (split >= bytes.length) throw new Error('missing frame body')
-  const header = decodeCbor(bytes.subarray(0, split)) as { op?: unknown; t?: unknown }
-  const body = decodeCbor(bytes.subarray(split))
-  if (header === null || typeof header !== 'object') throw new Error('invalid frame header')
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new Error('frame body must be an object')
+/** Limits of {@link decodeFrame}. */
+export interface DecodeFrameOptions {
+  /** Largest accepted frame in bytes (default 5,000,000: the firehose hard limit of sync.md). */
+  maxSize?: number
+}
+
+/**
+ * Decode one frame with the strict DAG-CBOR decoder; clients must drop the connection on an error.
+ * @throws InvalidCborError when either item is not strict DAG-CBOR, InvalidFrameError on bad framing
+ */
+export function decodeFrame(bytes: Uint8Array, opts: DecodeFrameOptions = {}): Frame {
+  const limits = { maxSize: opts.maxSize ?? DEFAULT_MAX_CBOR_SIZE }
+  const { value: header, end } = decodeCborFirst(bytes, limits) as {
+    value: { op?: unknown; t?: unknown } | null
+    end: number
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw new InvalidFrameError('invalid frame header')
+  if (end >= bytes.length) throw new InvalidFrameError('missing frame body')
+  const body = decodeCbor(bytes.subarray(end), limits)
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || body instanceof Uint8Array)
+    throw new InvalidFrameError('frame body must be an object')
+  if (CID.asCID(body)) throw new InvalidFrameError('frame body must be an object')
   if (header.op === 1) {
-    if (header.t !== undefined && typeof header.t !== 'string') throw new Error('invalid frame type')
+    if (header.t !== undefined && typeof header.t !== 'string')
+      throw new InvalidFrameError('invalid frame type')
     return { op: 1, t: header.t as string | undefined, body: body as Record<string, unknown> }
   }
   if (header.op === -1) {
     const b = body as { error?: unknown; message?: unknown }
-    if (typeof b.error !== 'string') throw new Error('invalid error frame body')
+    if (typeof b.error !== 'string') throw new InvalidFrameError('invalid error frame body')
     return {
       op: -1,
       body: typeof b.message === 'string' ? { error: b.error, message: b.message } : { error: b.error },
     }
   }
-  throw new Error(`unknown frame op: ${String(header.op)}`)
+  throw new InvalidFrameError(`unknown frame op: ${String(header.op)}`)
 }

@@ -1,7 +1,10 @@
+import { DataError } from '../data/errors.js'
 /**
  * XRPC errors: each class knows its HTTP status and its wire body `{ error, message }`. Every thrown value
  * reaches the client through {@link toXrpcError}, the one place unknown errors become a 500.
  */
+import { ValidationError } from '../lexicon/errors.js'
+import { CarError } from '../repo/errors.js'
 
 /** Default human messages per status, as the reference implementation words them. */
 const STATUS_MESSAGES: Record<number, string> = {
@@ -207,10 +210,16 @@ export class ConsumerTooSlowError extends XRPCError {
 }
 
 /**
- * The single mapping of any thrown value to an XRPC error. XRPC errors pass through; anything else is a
- * 500 whose details stay in `cause` (for logs) and never reach the wire.
+ * The single mapping of any thrown value to an XRPC error. XRPC errors pass through; data that is not
+ * valid atproto data (JSON, CBOR, CIDs) and malformed CARs are the client's: 400 InvalidRequest;
+ * anything else is a 500 whose details stay in `cause` (for logs) and never reach the wire.
  */
 export function toXrpcError(err: unknown): XRPCError {
   if (err instanceof XRPCError) return err
+  // Data that fails its lexicon is the client's fault; the message names the field.
+  if (err instanceof ValidationError) return new InvalidRequestError(err.message, undefined, { cause: err })
+  // Malformed CBOR, CIDs or CARs from the outside are bad input, not a server fault.
+  if (err instanceof DataError || err instanceof CarError)
+    return new InvalidRequestError(err.message, 'InvalidRequest', { cause: err })
   return new InternalServerError(undefined, undefined, { cause: err })
 }

@@ -22,8 +22,9 @@ export function registerBlobMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       }
       const declared = input.encoding.split(';')[0]!.trim().toLowerCase()
       if (a.kind === 'oauth') assertScope(a.scopes as ScopePermissions, { type: 'blob', mime: declared })
+      // Deactivated accounts may upload: a migration uploads its blobs before activating (as the reference).
       const account = await ctx.storage.accounts.getByDid(a.did)
-      if (account?.status !== 'active')
+      if (account?.status !== 'active' && account?.status !== 'deactivated')
         throw new InvalidRequestError('Account is not active', 'AccountDeactivated')
       let temp: Awaited<ReturnType<typeof ctx.blobstore.putTemp>>
       try {
@@ -39,6 +40,11 @@ export function registerBlobMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const existing = await ctx.storage.blobs.get(a.did, temp.cid)
       if (existing && existing.tempKey === null) {
         await ctx.blobstore.deleteTemp(temp.key) // already stored: keep the permanent copy
+      } else if (await ctx.storage.blobs.hasRefs?.(a.did, temp.cid)) {
+        // A blob an imported record already references is permanent at once (listMissingBlobs).
+        await ctx.blobstore.makePermanent(temp.key, temp.cid)
+        await ctx.storage.blobs.delete(a.did, [temp.cid]) // a stale temporary row, if any
+        await ctx.storage.blobs.track({ did: a.did, cid: temp.cid, mimeType, size: temp.size, tempKey: null })
       } else {
         await ctx.storage.blobs.track({
           did: a.did,

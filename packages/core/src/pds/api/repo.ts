@@ -1,12 +1,13 @@
 /** com.atproto.repo.*: record writes and reads, describeRepo, blobs. */
 
 import { decodeCbor, encodeCbor } from '../../data/cbor.js'
-import { CID, cidForBytes } from '../../data/cid.js'
+import { type CID, cidForBytes } from '../../data/cid.js'
 import { ids } from '../../lexicons/nsid.js'
 import type { CommitData } from '../../repo/repo.js'
 import type { XrpcServer } from '../../xrpc/server.js'
 import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsVerifiers } from '../auth.js'
+import { commitWrites } from '../commit-writes.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
 import { byAccount, rateLimiter } from '../rate-limit.js'
@@ -19,7 +20,8 @@ import {
   prepareRecord,
   resolveRepo,
 } from '../records.js'
-import { applyWrites, type PreparedWrite } from '../repo-writer.js'
+import type { PreparedWrite } from '../repo-writer.js'
+import { takendownRecords } from '../takedown.js'
 import { bodyOf, json } from './util.js'
 
 const commitMeta = (data: { cid: CID; rev: string }) => ({ cid: data.cid.toString(), rev: data.rev })
@@ -29,36 +31,9 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
   const uriOf = (did: string, collection: string, rkey: string) => `at://${did}/${collection}/${rkey}`
   const writeLimit = rateLimiter(ctx, 'writes', byAccount)
 
-  const commit = async (did: string, writes: PreparedWrite[], swapCommit?: CID) => {
-    // Every referenced blob must have been uploaded by this account (as the reference checks).
-    const blobRows = new Map<string, { tempKey: string | null }>()
-    for (const w of writes) {
-      if (w.action === 'delete') continue
-      for (const cid of w.blobs) {
-        const row = await ctx.storage.blobs.get(did, cid)
-        if (!row) throw new InvalidRequestError(`Could not find blob: ${cid}`, 'BlobNotFound')
-        blobRows.set(cid.toString(), row)
-      }
-    }
-    const data = await applyWrites(ctx, did, writes, swapCommit)
-    for (const [cid, row] of blobRows) {
-      if (row.tempKey) await ctx.blobstore.makePermanent(row.tempKey, CID.parse(cid))
-    }
-    for (const w of writes) {
-      const uri = uriOf(did, w.collection, w.rkey)
-      if (w.action !== 'create') {
-        const orphaned = await ctx.storage.blobs.removeRefs(did, uri)
-        const stillUsed = new Set(w.action === 'update' ? w.blobs.map(String) : [])
-        const gone = orphaned.filter((c) => !stillUsed.has(c.toString()))
-        if (gone.length > 0) {
-          // Bytes are shared by CID across accounts: a GC pass removes them once no account has them.
-          await ctx.storage.blobs.delete(did, gone)
-        }
-      }
-      if (w.action !== 'delete' && w.blobs.length > 0) await ctx.storage.blobs.addRefs(did, uri, w.blobs)
-    }
-    return data
-  }
+  // Blob checks and bookkeeping around the commit are shared with the host API (commit-writes.ts).
+  const commit = (did: string, writes: PreparedWrite[], swapCommit?: CID) =>
+    commitWrites(ctx, did, writes, swapCommit)
   const cidOf = (data: { ops: Array<{ path: string; cid: CID | null }> }, path: string) =>
     data.ops.find((o) => o.path === path)?.cid?.toString()
   /** Output of a record write. A write that changed nothing has no op: its CID is the record's own. */
@@ -66,7 +41,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     uri: uriOf(did, write.collection, write.rkey),
     cid: cidOf(data, `${write.collection}/${write.rkey}`) ?? cidForBytes(encodeCbor(write.record)).toString(),
     commit: commitMeta(data),
-    validationStatus: 'valid',
+    validationStatus: write.action === 'delete' ? undefined : write.validationStatus,
   })
 
   xrpc.procedure(ids.ComAtprotoRepoCreateRecord, {
@@ -92,14 +67,23 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const did = await resolveRepo(ctx, body.repo)
       const collection = ensureCollection(body.collection)
       const rkey = ensureRkey(body.rkey)
-      const { record, blobs } = prepareRecord(
+      const { record, blobs, validationStatus } = prepareRecord(
         ctx,
         collection,
+        rkey,
         body.record,
         body.validate as boolean | undefined,
       )
       const swapCid = body.swapRecord === null ? null : optionalCid(body.swapRecord, 'swapRecord')
-      const write: PreparedWrite = { action: 'update', collection, rkey, record, blobs, swapCid }
+      const write: PreparedWrite = {
+        action: 'update',
+        collection,
+        rkey,
+        record,
+        blobs,
+        swapCid,
+        validationStatus,
+      }
       await authorizeWrite(ctx, a, did, [write])
       const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
       return json(recordResult(did, write, data))
@@ -153,13 +137,14 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         const collection = ensureCollection(w.collection)
         const rkey = ensureRkey(w.rkey)
         if (type === 'com.atproto.repo.applyWrites#update') {
-          const { record, blobs } = prepareRecord(
+          const { record, blobs, validationStatus } = prepareRecord(
             ctx,
             collection,
+            rkey,
             w.value,
             body.validate as boolean | undefined,
           )
-          return { action: 'update', collection, rkey, record, blobs }
+          return { action: 'update', collection, rkey, record, blobs, validationStatus }
         }
         if (type === 'com.atproto.repo.applyWrites#delete') return { action: 'delete', collection, rkey }
         throw new InvalidRequestError(`Input/writes/${i} has an unknown $type`)
@@ -176,7 +161,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
             $type: `com.atproto.repo.applyWrites#${type}`,
             uri,
             cid: recordResult(did, w, data).cid,
-            validationStatus: 'valid',
+            validationStatus: w.validationStatus,
           }
         }),
       })
@@ -199,7 +184,8 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const collection = ensureCollection(params.collection)
       const rkey = ensureRkey(params.rkey)
       const rec = await readRecord(did, collection, rkey)
-      if (!rec || (params.cid && rec.cid.toString() !== params.cid)) {
+      const hidden = (await takendownRecords(ctx, [uriOf(did, collection, rkey)])).size > 0
+      if (!rec || hidden || (params.cid && rec.cid.toString() !== params.cid)) {
         throw new InvalidRequestError(
           `Could not locate record: at://${did}/${collection}/${rkey}`,
           'RecordNotFound',
@@ -224,8 +210,12 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         const { blocks } = await r.getBlocks(rows.map((row) => row.cid))
         return rows.map((row) => ({ row, bytes: blocks.get(row.cid) }))
       })
+      const hidden = await takendownRecords(
+        ctx,
+        records.map((r) => uriOf(did, collection, r.row.rkey)),
+      )
       const out = records
-        .filter((r) => r.bytes)
+        .filter((r) => r.bytes && !hidden.has(uriOf(did, collection, r.row.rkey)))
         .map(({ row, bytes }) => ({
           uri: uriOf(did, collection, row.rkey),
           cid: row.cid.toString(),

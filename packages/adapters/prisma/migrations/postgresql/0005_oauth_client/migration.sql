@@ -1,6 +1,8 @@
+-- Text columns take the "C" collation (byte order), as 0004_binary_keys gave every atproto table.
+
 -- CreateTable
 CREATE TABLE "atproto_oauth_client_state" (
-    "state" TEXT NOT NULL,
+    "state" TEXT COLLATE "C" NOT NULL,
     "data" JSONB NOT NULL,
     "expiresAt" TIMESTAMP(3) NOT NULL,
 
@@ -9,12 +11,12 @@ CREATE TABLE "atproto_oauth_client_state" (
 
 -- CreateTable
 CREATE TABLE "atproto_oauth_client_session" (
-    "id" TEXT NOT NULL,
-    "did" TEXT NOT NULL,
+    "id" TEXT COLLATE "C" NOT NULL,
+    "did" TEXT COLLATE "C" NOT NULL,
     "data" JSONB NOT NULL,
     "tokens" JSONB NOT NULL,
     "version" INTEGER NOT NULL DEFAULT 0,
-    "lockOwner" TEXT,
+    "lockOwner" TEXT COLLATE "C",
     "lockExpiresAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL,
     "updatedAt" TIMESTAMP(3) NOT NULL,
