@@ -5,6 +5,7 @@
  * signing out revokes the tokens at the authorization server.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type BrowserContext, chromium } from 'playwright-core'
@@ -13,6 +14,11 @@ import { startPds, type TestPds } from './pds.js'
 import { buildBlog, type RunningBlog, startBlog } from './start-blog.js'
 
 const POST = 'dev.nextatproto.blog.post'
+// The blog's own SQLite database, read directly to see its side of the session.
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (
+  file: string,
+  opts: { readonly: boolean },
+) => { prepare(sql: string): { all(): unknown[] }; close(): void }
 // Access tokens live 65 s and the client refreshes when less than 60 s are left: any request made
 // more than 5 s after sign-in refreshes first.
 const ACCESS_TOKEN_SECONDS = 65
@@ -62,6 +68,18 @@ describe('blog-appview: OAuth sign-in in the browser against our PDS', () => {
     if (profile) rmSync(profile, { recursive: true, force: true })
   })
 
+  const blogSessions = () => {
+    const db = new Database(join(blog.dataDir, 'blog.db'), { readonly: true })
+    try {
+      return db.prepare('SELECT did, version FROM atproto_oauth_client_session').all() as Array<{
+        did: string
+        version: number
+      }>
+    } finally {
+      db.close()
+    }
+  }
+
   it('signs in, writes a post to the user’s repo, refreshes, and signs out', async () => {
     const page = context.pages()[0] ?? (await context.newPage())
     await page.goto(`${blog.url}/signin`)
@@ -88,6 +106,8 @@ describe('blog-appview: OAuth sign-in in the browser against our PDS', () => {
     expect(asSession!.scope).toBe('atproto repo:dev.nextatproto.blog.post')
     const firstRefreshHash = asSession!.refreshTokenHash
     const signedInAt = Date.now()
+    const [stored] = blogSessions()
+    expect(stored!.did).toBe(user.did)
 
     await page.fill('#title', 'Hello from the browser')
     await page.fill('#body', 'Written with **DPoP** through OAuth.')
@@ -122,6 +142,9 @@ describe('blog-appview: OAuth sign-in in the browser against our PDS', () => {
     const refreshed = pds.oauthStore.getSession(asSession!.id)!
     expect(refreshed.refreshTokenHash).not.toBe(firstRefreshHash)
     expect(refreshed.revokedAt).toBeUndefined()
+    // The blog stored the rotated tokens (its session's version counts refreshes).
+    expect(blogSessions()).toEqual([{ did: user.did, version: expect.any(Number) }])
+    expect(blogSessions()[0]!.version).toBeGreaterThan(stored!.version)
     // No refresh token was spent twice (the server revokes the session on reuse).
     expect(
       pds.oauthLog.filter((l) => l.path === '/oauth/token' && l.status !== 200 && l.status !== 400),
@@ -134,5 +157,6 @@ describe('blog-appview: OAuth sign-in in the browser against our PDS', () => {
     expect(pds.oauthStore.getSession(asSession!.id)!.revokedAt).toBeTypeOf('number')
     expect(pds.oauthLog.some((l) => l.path === '/oauth/revoke' && l.status === 200)).toBe(true)
     expect((await context.cookies(blog.url)).some((c) => c.name === 'atproto-session')).toBe(false)
+    expect(blogSessions()).toEqual([])
   }, 180_000)
 })
