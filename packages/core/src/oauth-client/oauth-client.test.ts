@@ -103,6 +103,8 @@ describe('OAuth client against our PDS and authorization server', () => {
     const params = new URL(location).searchParams
     expect(params.get('iss')).toBe(pds.url)
     const { session } = await client.callback(params)
+    // The code exchange reused the nonce PAR learned (same process): one token request.
+    expect(pds.log.filter((l) => l.path === '/oauth/token').map((l) => l.status)).toEqual([200])
     expect(session.did).toBe(alice.did)
     expect(session.pdsUrl).toBe(pds.url)
     expect(session.scope.split(' ')).toContain('atproto')

@@ -226,6 +226,11 @@ export class OAuthClient {
     return handle
   }
 
+  private keepDpop(key: string, jwk: JWK, handle: oauth.DPoPHandle): void {
+    if (this.dpopHandles.size >= 1000) this.dpopHandles.delete(this.dpopHandles.keys().next().value!)
+    this.dpopHandles.set(key, { jwk, handle: Promise.resolve(handle) })
+  }
+
   /** @internal Drop the cached DPoP handle of a session. */
   forgetDpop(sessionKey: string): void {
     this.dpopHandles.delete(sessionKey)
@@ -323,6 +328,8 @@ export class OAuthClient {
     if (r.pdsUrl) record.pdsUrl = r.pdsUrl
     if (opts.appState !== undefined) record.appState = opts.appState
     await this.store.putState(state, record, Date.now() + this.stateTtlMs)
+    // Keep the handle (it knows the server's nonce): a callback in this process saves a nonce round trip.
+    this.keepDpop(`state:${state}`, dpopKey, dpop)
     const url = new URL(as.authorization_endpoint)
     url.searchParams.set('client_id', this.clientId)
     url.searchParams.set('request_uri', par.request_uri)
@@ -363,6 +370,9 @@ export class OAuthClient {
     }
     // The app keeps this id in a cookie: 256 random bits.
     const sessionId = randomBytes(32).toString('base64url')
+    const carried = this.dpopHandles.get(`state:${state}`)
+    this.dpopHandles.delete(`state:${state}`)
+    if (carried) this.keepDpop(sessionId, record.dpopKey, await carried.handle)
     const dpop = await this.dpop(sessionId, record.dpopKey)
     const clientAuth = await this.clientAuth(record.authMethod)
     const tokens = await withNonceRetry(async () => {
