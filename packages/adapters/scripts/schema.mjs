@@ -12,7 +12,8 @@ export const GROUPS = {
   pds: ['repo', 'accounts', 'sequencer', 'blobs', 'ratelimit', 'identity', 'community'],
   oauth: ['oauth'],
   plc: ['plc', 'sequencer'],
-  appview: ['indexer', 'identity'],
+  appview: ['indexer', 'identity', 'oauth-client'],
+  'oauth-client': ['oauth-client'],
 }
 
 /** Every fragment name (file name without `.prisma`), sorted. */

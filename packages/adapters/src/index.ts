@@ -11,6 +11,7 @@ export {
   type PgListenConfig,
   type PrismaAdapterOptions,
   type PrismaClientLike,
+  PrismaOAuthClientStore,
   type PrismaProvider,
   type PrismaStorageAdapter,
   prismaAdapter,

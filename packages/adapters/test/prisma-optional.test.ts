@@ -66,6 +66,7 @@ function optionalSuite(
       expect(storage.oauth).toBeDefined()
       expect(storage.identityCache).toBeDefined()
       expect(storage.indexer).toBeDefined()
+      expect(storage.oauthClient).toBeDefined()
     })
 
     it('unique(): one winner per live key, expired keys usable again', async () => {

@@ -4,5 +4,11 @@
  * @packageDocumentation
  */
 export { type FetchHandler, type RouteHandler, toNextJsHandler } from './handler.js'
+export {
+  type CookieSource,
+  type OAuthClientRoutes,
+  type OAuthClientRoutesOptions,
+  oauthClientRoutes,
+} from './oauth-client.js'
 export { createNextServer, type NextServerOptions, type UpgradeHandler } from './server.js'
 export { atprotoWellKnown, type WellKnownOptions } from './well-known.js'

@@ -1,5 +1,6 @@
 import {
   MemoryIdentityCache,
+  MemoryOAuthClientStore,
   MemoryOAuthStore,
   MemoryPlcStore,
   type RateLimitStore,
@@ -46,6 +47,7 @@ export function memoryAdapter(): StorageAdapter {
     blobs: new MemoryBlobMetaStore(),
     rateLimits: new MemoryRateLimits(),
     oauth: new MemoryOAuthStore(),
+    oauthClient: new MemoryOAuthClientStore(),
     plc: new MemoryPlcStore(),
     identityCache: new MemoryIdentityCache(),
     indexer: new MemoryIndexerStore(),

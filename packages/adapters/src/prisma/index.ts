@@ -8,6 +8,7 @@ import { appliedMigrations, migrate, migrationNames } from './migrate.js'
 import { hasModerationModels, PrismaHostUserStore, PrismaTakedownStore } from './moderation.js'
 import { type PgListenConfig, PgListener, pgConfigOfClient } from './notify.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
+import { hasOAuthClientModels, PrismaOAuthClientStore } from './oauth-client.js'
 import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
 import { PrismaSequencer } from './sequencer.js'
@@ -19,6 +20,7 @@ export { PrismaCommunityHandleStore } from './community.js'
 export { migrate, migrationNames } from './migrate.js'
 export type { PgListenConfig } from './notify.js'
 export { PrismaOAuthStore } from './oauth.js'
+export { PrismaOAuthClientStore } from './oauth-client.js'
 export { indexerCursor, PrismaIdentityCache, PrismaIndexerStore } from './state.js'
 
 /** Options of {@link prismaAdapter}. */
@@ -75,6 +77,7 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     plc: new PrismaPlcStore(db, provider),
     // Optional parts exist when the client was generated with their fragments (sync --only …).
     oauth: hasOAuthModels(db) ? new PrismaOAuthStore(db) : undefined,
+    oauthClient: hasOAuthClientModels(db) ? new PrismaOAuthClientStore(db) : undefined,
     identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
     takedowns: hasModerationModels(db) ? new PrismaTakedownStore(db) : undefined,

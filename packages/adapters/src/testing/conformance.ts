@@ -10,6 +10,7 @@ import { blobMetaSuite } from './blobs.js'
 import { communityHandleSuite } from './community-handles.js'
 import type { SuiteContext } from './fixtures.js'
 import { moderationSuite } from './moderation.js'
+import { oauthClientSuite } from './oauth-client.js'
 import { repoSuite } from './repo.js'
 import { sequencerSuite } from './sequencer.js'
 import { stateSuite } from './state.js'
@@ -55,6 +56,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     describe('rate limits and optional state', () => stateSuite(ctx))
     describe('takedowns and host users', () => moderationSuite(ctx))
     describe('community handles', () => communityHandleSuite(ctx))
+    describe('OAuth client store', () => oauthClientSuite(ctx))
     describe('sequencer', () => sequencerSuite(ctx))
   })
 }

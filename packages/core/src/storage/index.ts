@@ -32,6 +32,11 @@ export function asOAuthStore(storage: StorageAdapter): NonNullable<StorageAdapte
   return need(storage.oauth, storage, 'OAuth store')
 }
 
+/** The adapter's OAuth client store (sessions of users signed in to an AppView), or a clear error. */
+export function asOAuthClientStore(storage: StorageAdapter): NonNullable<StorageAdapter['oauthClient']> {
+  return need(storage.oauthClient, storage, 'OAuth client store')
+}
+
 /** The adapter's PLC store, or a clear error when the adapter has none. */
 export function asPlcStore(storage: StorageAdapter): NonNullable<StorageAdapter['plc']> {
   return need(storage.plc, storage, 'PLC store')

@@ -7,11 +7,12 @@
 import type { CID } from '../data/cid.js'
 import type { CachedIdentity, IdentityCache } from '../identity/cache.js'
 import type { OAuthStore } from '../oauth/store.js'
+import type { OAuthClientStore } from '../oauth-client/store.js'
 import type { PlcStore } from '../plc/store.js'
 import type { BlockMap } from '../repo/block-map.js'
 import type { BlockStore } from '../repo/block-store.js'
 
-export type { CachedIdentity, IdentityCache, OAuthStore, PlcStore }
+export type { CachedIdentity, IdentityCache, OAuthClientStore, OAuthStore, PlcStore }
 
 /** A record's row in the per-repo index. */
 export interface RecordRow {
@@ -442,6 +443,11 @@ export interface StorageAdapter {
   readonly blobs: BlobMetaStore
   readonly rateLimits: RateLimitStore
   readonly oauth?: OAuthStore
+  /**
+   * The OAuth client's pending logins and sessions (AppViews signing users in); its refresh lease and
+   * token swap are atomic across processes, so no lock server is needed.
+   */
+  readonly oauthClient?: OAuthClientStore
   readonly plc?: PlcStore
   readonly identityCache?: IdentityCache
   readonly indexer?: IndexerStore
