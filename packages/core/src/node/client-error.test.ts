@@ -78,6 +78,15 @@ describe('XRPC answers to requests the HTTP parser rejects', () => {
     expect(response.body).toEqual({ error: 'RequestHeaderFieldsTooLarge', message: expect.any(String) })
   })
 
+  it('answers a HEAD request without a body', async () => {
+    const out = await raw(
+      port,
+      `HEAD /xrpc/io.test.ping HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`,
+    )
+    expect(out).toMatch(/^HTTP\/1\.1 431 /)
+    expect(out.endsWith('\r\n\r\n')).toBe(true)
+  })
+
   it('answers a garbage request that follows a good one on a keep-alive connection', async () => {
     const out = await raw(
       port,

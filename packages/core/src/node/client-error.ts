@@ -52,7 +52,10 @@ const IN_FLIGHT_MS = 30_000
  * A `clientError` listener: writes an XRPC JSON error (400, 408 or 431) when nothing has been sent on
  * the socket yet, then closes it. Never throws.
  */
-export function xrpcClientErrorListener(err: Error & { code?: string }, socket: Duplex): void {
+export function xrpcClientErrorListener(
+  err: Error & { code?: string; rawPacket?: unknown },
+  socket: Duplex,
+): void {
   try {
     const inFlight = (socket as { _httpMessage?: InFlight })._httpMessage
     // A reset or a half-written response: there is nobody to answer, or the status line is gone.
@@ -80,12 +83,14 @@ interface InFlight {
   once(event: 'finish', listener: () => void): void
 }
 
-function answer(err: Error & { code?: string }, socket: Duplex): void {
+function answer(err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
   if (!socket.writable) return void socket.destroy()
   const { status, reason, error, message } = clientErrorAnswer(err.code)
   const body = JSON.stringify({ error, message })
+  // A HEAD answer has no body (a client would read it as the start of a next response).
+  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD '
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`,
   )
   setTimeout(() => socket.destroy(), LINGER_MS).unref()
 }
