@@ -3,7 +3,7 @@
 // what each answer must look like.
 import { Agent, request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib'
 import * as dagCbor from '@ipld/dag-cbor'
 import { lexiconDocs } from '@next-atproto/core'
 
@@ -165,6 +165,8 @@ const BAD_PATHS = [
   '/xrpc/%E2%98%83.snow.man',
   '/xrpc/com.atproto.server.describeServer%2F..%2F..',
   `/xrpc/${'a'.repeat(400)}.b.c`,
+  '/xrpc/com.atproto.server.describeServer/extra',
+  '/xrpc/a/b/c',
 ]
 const UNICODE = ['é', '☃', '😀', '\u0000', '\uFEFF', 'ｆｕｌｌ', '\u202E', '𝔘𝔫𝔦', 'a\u0301', '\uD800']
 const CONTENT_TYPES = [
@@ -788,13 +790,20 @@ export function sendHttp(base: string, c: Extract<FuzzCase, { kind: 'http' }>): 
     const req = httpRequest(`${base}${c.path}`, { method: c.method, headers, agent }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (d: Buffer) => chunks.push(d))
-      res.on('end', () =>
+      res.on('end', () => {
+        // Next.js compresses answers for clients that accept it.
+        let bytes = Buffer.concat(chunks)
+        const coding = res.headers['content-encoding']
+        try {
+          if (coding === 'gzip' && bytes.length) bytes = gunzipSync(bytes)
+          else if (coding === 'deflate' && bytes.length) bytes = inflateSync(bytes)
+        } catch {}
         resolve({
           status: res.statusCode ?? 0,
           contentType: String(res.headers['content-type'] ?? ''),
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      )
+          body: bytes.toString('utf8'),
+        })
+      })
       res.on('error', reject)
     })
     req.setTimeout(30_000, () => req.destroy(new Error('timeout')))

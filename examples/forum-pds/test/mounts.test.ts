@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest'
 import { startExpressTwin } from './express-twin.js'
+import { fuzzSuite } from './fuzz-suite.js'
 import { pdsSuite } from './pds-suite.js'
 import { buildApp, type RunningApp, startApp } from './start-app.js'
 import { syncSuite } from './sync-suite.js'
@@ -15,6 +16,8 @@ describe('forum-pds on Next.js (next build + custom server)', () => {
   xrpcSuite(() => app.url)
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
+  // A share of the fuzz run (fuzz.test.ts sends the full 10,000 to the Express twin).
+  fuzzSuite(() => app, Number(process.env.FUZZ_NEXT_COUNT ?? 2_000))
 })
 
 describe('forum-pds on Express', () => {

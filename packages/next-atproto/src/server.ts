@@ -32,7 +32,7 @@ export interface NextServerOptions {
  * A custom Next.js server that adds the WebSocket upgrade route handlers cannot do.
  *
  * Next's request handler attaches its own `upgrade` listener to its server and ends every upgrade whose
- * path matches a route (so `/xrpc/com.atproto.sync.subscribeRepos` would be closed under `app/xrpc/[nsid]`).
+ * path matches a route (so `/xrpc/com.atproto.sync.subscribeRepos` would be closed under `app/xrpc/[...nsid]`).
  * So Next gets a server that never listens, and we re-emit onto it only the upgrades we do not own
  * (HMR in dev, the app's own sockets). Upgrades nobody takes are closed rather than left hanging.
  * Requests Node's HTTP parser rejects get an XRPC JSON error, not Node's empty 400.

@@ -4,4 +4,4 @@ import { atproto } from '@/lib/atproto'
 // Prisma, node:crypto and streaming bodies need the Node.js runtime.
 export const runtime = 'nodejs'
 export const dynamic = 'force-dynamic'
-export const { GET, HEAD, POST, OPTIONS } = toNextJsHandler(atproto)
+export const { GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS } = toNextJsHandler(atproto)
