@@ -9,8 +9,9 @@
  * // or nest it in the app's own router: t.router({ atproto: atprotoRouter, ... })
  * ```
  *
- * Inputs are checked by plain parser functions (tRPC accepts any `(input: unknown) => T`), so there is
- * no schema library to install; a failed check is a tRPC `BAD_REQUEST` naming the field.
+ * Inputs are checked by small hand-written Standard Schema validators (tRPC takes any Standard Schema),
+ * so there is no schema library to install and callers still see the input types; a failed check is a
+ * tRPC `BAD_REQUEST` naming the field.
  * @module
  */
 import {
@@ -75,6 +76,58 @@ export interface Page<T> {
 
 type Input = Record<string, unknown>
 
+/** A Standard Schema v1 validator (the shape tRPC reads input types from) around a throwing parser. */
+interface Schema<In, Out> {
+  readonly '~standard': {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (value: unknown) => { value: Out } | { issues: Array<{ message: string }> }
+    readonly types?: { readonly input: In; readonly output: Out }
+  }
+}
+
+function schema<In, Out>(parse: (raw: unknown) => Out): Schema<In, Out> {
+  return {
+    '~standard': {
+      version: 1,
+      vendor: 'next-atproto',
+      validate(value) {
+        try {
+          return { value: parse(value) }
+        } catch (err) {
+          return { issues: [{ message: err instanceof Error ? err.message : String(err) }] }
+        }
+      },
+    },
+  }
+}
+
+/** An account by DID, handle, or either (`repo`). */
+export type AccountRef = { did: string } | { handle: string } | { repo: string }
+/** A page request; `cursor` is the previous page's. */
+export interface PageInput {
+  limit?: number
+  cursor?: string
+}
+/** Records of one collection of one repo. */
+export interface RecordListInput extends PageInput {
+  repo: string
+  collection: string
+  /** Oldest record key first. */
+  reverse?: boolean
+}
+/** One record. */
+export interface RecordRefInput {
+  repo: string
+  collection: string
+  rkey: string
+}
+/** AppView rows of a collection, optionally of one author. */
+export interface IndexedListInput extends PageInput {
+  collection: string
+  did?: string
+}
+
 function object(input: unknown): Input {
   if (input === undefined) return {}
   if (input === null || typeof input !== 'object' || Array.isArray(input))
@@ -113,7 +166,7 @@ function bool(input: Input, name: string): boolean {
 const isDidOrHandle = (s: string) => isValidDid(s) || isValidHandle(s)
 
 /** An account by DID or handle: `{ did }`, `{ handle }`, or `{ repo }` (either). */
-function parseAccountRef(raw: unknown): { repo: string } {
+const accountRef = schema<AccountRef, { repo: string }>((raw) => {
   const input = object(raw)
   const did = str(input, 'did', isValidDid, 'a DID')
   const handle = str(input, 'handle', isValidHandle, 'a handle')
@@ -121,17 +174,17 @@ function parseAccountRef(raw: unknown): { repo: string } {
   const given = [did, handle, repo].filter((v) => v !== undefined)
   if (given.length !== 1) throw new TypeError('give exactly one of did, handle or repo')
   return { repo: given[0]! }
-}
+})
 
-function parseAccountList(raw: unknown): { limit: number; cursor?: string } {
+const accountList = schema<PageInput | undefined, { limit: number; cursor?: string }>((raw) => {
   const input = object(raw)
   return {
     limit: limit(input, 100, 50),
     cursor: str(input, 'cursor', isValidDid, 'a DID (a previous cursor)'),
   }
-}
+})
 
-function parseRecordList(raw: unknown) {
+const recordList = schema<RecordListInput, Required<Omit<RecordListInput, 'cursor'>> & PageInput>((raw) => {
   const input = object(raw)
   return {
     repo: required(str(input, 'repo', isDidOrHandle, 'a DID or handle'), 'repo'),
@@ -140,18 +193,18 @@ function parseRecordList(raw: unknown) {
     cursor: str(input, 'cursor', isValidRecordKey, 'a record key (a previous cursor)'),
     reverse: bool(input, 'reverse'),
   }
-}
+})
 
-function parseRecordRef(raw: unknown) {
+const recordRef = schema<RecordRefInput, RecordRefInput>((raw) => {
   const input = object(raw)
   return {
     repo: required(str(input, 'repo', isDidOrHandle, 'a DID or handle'), 'repo'),
     collection: required(str(input, 'collection', isValidNsid, 'an NSID'), 'collection'),
     rkey: required(str(input, 'rkey', isValidRecordKey, 'a record key'), 'rkey'),
   }
-}
+})
 
-function parseIndexedList(raw: unknown) {
+const indexedList = schema<IndexedListInput, IndexedListInput & { limit: number }>((raw) => {
   const input = object(raw)
   return {
     collection: required(str(input, 'collection', isValidNsid, 'an NSID'), 'collection'),
@@ -159,7 +212,7 @@ function parseIndexedList(raw: unknown) {
     limit: limit(input, 100, 50),
     cursor: str(input, 'cursor'),
   }
-}
+})
 
 function toHostedAccount(row: AccountRow): HostedAccount {
   return {
@@ -205,7 +258,7 @@ export function createAtprotoRouter(options: AtprotoRouterOptions) {
 
   return t.router({
     accounts: t.router({
-      list: t.procedure.input(parseAccountList).query(async ({ input }): Promise<Page<HostedAccount>> => {
+      list: t.procedure.input(accountList).query(async ({ input }): Promise<Page<HostedAccount>> => {
         const rows = await storage.accounts.list({ limit: input.limit, cursor: input.cursor })
         const last = rows.at(-1)
         return {
@@ -213,14 +266,14 @@ export function createAtprotoRouter(options: AtprotoRouterOptions) {
           cursor: rows.length === input.limit && last ? last.did : undefined,
         }
       }),
-      get: t.procedure.input(parseAccountRef).query(async ({ input }): Promise<HostedAccount | null> => {
+      get: t.procedure.input(accountRef).query(async ({ input }): Promise<HostedAccount | null> => {
         const row = await findAccount(input.repo)
         return row ? toHostedAccount(row) : null
       }),
     }),
 
     records: t.router({
-      list: t.procedure.input(parseRecordList).query(async ({ input }): Promise<Page<HostedRecord>> => {
+      list: t.procedure.input(recordList).query(async ({ input }): Promise<Page<HostedRecord>> => {
         const { did } = await servedAccount(input.repo)
         const rows = await storage.repo.read(did, async (r) => {
           const page = await r.listRecords(input.collection, {
@@ -247,7 +300,7 @@ export function createAtprotoRouter(options: AtprotoRouterOptions) {
           cursor: rows.length === input.limit && last ? last.row.rkey : undefined,
         }
       }),
-      get: t.procedure.input(parseRecordRef).query(async ({ input }): Promise<HostedRecord | null> => {
+      get: t.procedure.input(recordRef).query(async ({ input }): Promise<HostedRecord | null> => {
         const { did } = await servedAccount(input.repo)
         return storage.repo.read(did, async (r) => {
           const row = await r.getRecord(input.collection, input.rkey)
@@ -269,7 +322,7 @@ export function createAtprotoRouter(options: AtprotoRouterOptions) {
     }),
 
     repo: t.router({
-      status: t.procedure.input(parseAccountRef).query(async ({ input }): Promise<HostedRepoStatus> => {
+      status: t.procedure.input(accountRef).query(async ({ input }): Promise<HostedRepoStatus> => {
         const account = await servedAccount(input.repo)
         const { root, collections, records } = await storage.repo.read(account.did, async (r) => ({
           root: await r.getRoot(),
@@ -290,7 +343,7 @@ export function createAtprotoRouter(options: AtprotoRouterOptions) {
     }),
 
     indexed: t.router({
-      list: t.procedure.input(parseIndexedList).query(async ({ input }) => {
+      list: t.procedure.input(indexedList).query(async ({ input }) => {
         if (!storage.indexer)
           throw new TRPCError({
             code: 'PRECONDITION_FAILED',
