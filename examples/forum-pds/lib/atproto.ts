@@ -2,13 +2,31 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DiskBlobStore, prismaAdapter } from '@next-atproto/adapters'
-import { AccountSigningKey, type Atproto, createAtproto, pds, plcService } from '@next-atproto/core'
+import {
+  AccountSigningKey,
+  type Atproto,
+  createAtproto,
+  pds,
+  plcService,
+  type StorageAdapter,
+} from '@next-atproto/core'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../prisma/generated/client'
 
 // One instance per process: Next's route bundles and the custom server may each load this module,
 // and they must share one app (one firehose, one database pool).
-const globalForAtproto = globalThis as unknown as { forumAtproto?: Atproto }
+const globalForAtproto = globalThis as unknown as {
+  forumAtproto?: Atproto
+  forumStorage?: WeakMap<Atproto, StorageAdapter>
+}
+const storages = (globalForAtproto.forumStorage ??= new WeakMap())
+
+/** The storage an app made by {@link createForumAtproto} runs on (the pages read it through tRPC). */
+export function storageOf(app: Atproto): StorageAdapter {
+  const storage = storages.get(app)
+  if (!storage) throw new Error('not an app made by createForumAtproto')
+  return storage
+}
 
 /** Options of {@link createForumAtproto}. */
 export interface ForumAtprotoOptions {
@@ -65,6 +83,7 @@ export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
       }),
     ],
   })
+  storages.set(app, storage)
   return app
 }
 

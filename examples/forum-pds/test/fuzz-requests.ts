@@ -372,7 +372,7 @@ function plausibleBody(rng: Rng, nsid: string, account: FuzzAccount): unknown {
   const post = {
     $type: 'app.bsky.feed.post',
     text: randomString(rng, 40),
-    createdAt: new Date().toISOString(),
+    createdAt: new Date(1_700_000_000_000 + rng.int(1e9)).toISOString(),
   }
   const record = rng.chance(0.7) ? post : (randomJson(rng) as object)
   switch (nsid) {

@@ -1,3 +1,4 @@
+// app/xrpc/[...nsid]/route.ts
 import { toNextJsHandler } from 'next-atproto'
 import { atproto } from '@/lib/atproto'
 
