@@ -9,6 +9,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const benches = [
   ['repo.mjs', ['--expose-gc']],
   ['storage.mjs', ['--import', 'tsx']],
+  ['lexicon.mjs', []],
+  ['pds.mjs', []],
 ]
 let failed = false
 for (const [file, flags] of benches) {

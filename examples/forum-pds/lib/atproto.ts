@@ -63,6 +63,8 @@ export function createForumAtproto(options: ForumAtprotoOptions = {}): Atproto {
   const plcUrl = process.env.PLC_URL ?? `${publicUrl}/plc`
   const app: Atproto = createAtproto({
     publicUrl,
+    // Outside production, every JSON output and firehose message is checked against its lexicon.
+    validateOutput: process.env.NODE_ENV !== 'production',
     services: [
       // The atproto tables are the adapter's: bring them up to date before anything uses them.
       { name: 'migrate', setup: async () => void (await storage.migrate()) },

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { AtpAgent } from '@atproto/api'
 import { IdResolver } from '@atproto/identity'
 import { type Event, Firehose, MemoryRunner } from '@atproto/sync'
+import { nextRev } from '@next-atproto/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startExpressTwin } from './express-twin.js'
 import type { RunningApp } from './start-app.js'
@@ -75,11 +76,17 @@ describe('firehose consumed by @atproto/sync', () => {
     const live = new Map<string, string[]>() // did -> paths present
     let writes = 0
     const collections = ['app.bsky.feed.post', 'app.bsky.feed.like', 'dev.nextatproto.forum.thread']
-    const record = (collection: string, i: number) => ({
-      $type: collection,
-      text: `w${i}`,
-      createdAt: new Date().toISOString(),
-    })
+    // Records valid under their lexicons: the PDS validates known types on write.
+    const subject = {
+      uri: 'at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3jzfcijpj2z2a',
+      cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm',
+    }
+    const record = (collection: string, i: number) => {
+      const createdAt = new Date().toISOString()
+      if (collection === 'app.bsky.feed.like') return { $type: collection, subject, createdAt, n: i } // n: an unknown field, allowed
+      if (collection === 'app.bsky.feed.post') return { $type: collection, text: `w${i}`, createdAt }
+      return { $type: collection, title: `w${i}`, body: `body ${i}`, createdAt }
+    }
     let round = 0
     while (writes < WRITES) {
       round++
@@ -98,7 +105,7 @@ describe('firehose consumed by @atproto/sync', () => {
         const ops: Op[] = []
         for (let k = 0; k < 8; k++) {
           const collection = collections[k % collections.length]!
-          const rkey = `b${round}x${k}`
+          const rkey = nextRev() // every collection here has TID record keys
           batch.push({
             $type: 'com.atproto.repo.applyWrites#create',
             collection,

@@ -178,4 +178,168 @@ export function pdsSuite(url: () => string): void {
       }),
     ).rejects.toMatchObject({ status: 400, error: 'BlobNotFound' })
   })
+
+  it('validates records against their lexicons on write (validate flag, validationStatus, rkey rules)', async () => {
+    const { agent, did } = await newAccount()
+    const repo = agent.com.atproto.repo
+    const createdAt = new Date().toISOString()
+    const post = (fields: Record<string, unknown>) => ({ $type: 'app.bsky.feed.post', createdAt, ...fields })
+    const head = async () => (await agent.com.atproto.sync.getLatestCommit({ did })).data
+    const before = await head()
+
+    // Refused, naming the field, and nothing changes.
+    await expect(
+      repo.createRecord({
+        repo: did,
+        collection: 'app.bsky.feed.post',
+        record: post({ text: '🙂'.repeat(301) }),
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: 'InvalidRequest',
+      message: 'Record/text must not be longer than 300 graphemes',
+    })
+    const image = {
+      $type: 'blob',
+      ref: { $link: 'bafkreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454' },
+      mimeType: 'image/png',
+      size: 3,
+    }
+    const badEmbed = post({
+      text: 'pic',
+      embed: { $type: 'app.bsky.embed.images', images: [{ image, alt: 5 }] },
+    })
+    await expect(
+      repo.createRecord({ repo: did, collection: 'app.bsky.feed.post', record: badEmbed }),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: 'Record/embed/images/0/alt must be a string',
+    })
+    await expect(
+      repo.putRecord({
+        repo: did,
+        collection: 'app.bsky.actor.profile',
+        rkey: 'self',
+        record: { displayName: 7 },
+      }),
+    ).rejects.toMatchObject({ status: 400, message: 'Record/displayName must be a string' })
+    await expect(
+      repo.applyWrites({
+        repo: did,
+        writes: [
+          {
+            $type: 'com.atproto.repo.applyWrites#create',
+            collection: 'app.bsky.feed.post',
+            value: post({ text: 'ok' }),
+          },
+          {
+            $type: 'com.atproto.repo.applyWrites#create',
+            collection: 'app.bsky.feed.post',
+            value: post({ text: 1 }),
+          },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 400, message: 'Record/text must be a string' })
+    // Record keys follow the lexicon's key type: a profile is literal:self, a post a TID.
+    await expect(
+      repo.putRecord({ repo: did, collection: 'app.bsky.actor.profile', rkey: 'other', record: {} }),
+    ).rejects.toMatchObject({ status: 400, message: 'Record key must be self, got other' })
+    await expect(
+      repo.createRecord({
+        repo: did,
+        collection: 'app.bsky.feed.post',
+        rkey: 'not-a-tid',
+        record: post({ text: 'x' }),
+      }),
+    ).rejects.toMatchObject({ status: 400, message: 'Record key not-a-tid must be a TID' })
+    // validate: true needs a known lexicon.
+    await expect(
+      repo.createRecord({
+        repo: did,
+        collection: 'com.example.unknown.thing',
+        validate: true,
+        record: { a: 1 },
+      }),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: 'InvalidRequest',
+      message: 'Lexicon not found: com.example.unknown.thing',
+    })
+    expect(await head()).toEqual(before)
+
+    // Accepted: valid, unknown (optimistic), and unvalidated writes say which they were.
+    const valid = await repo.createRecord({
+      repo: did,
+      collection: 'app.bsky.feed.post',
+      record: post({ text: 'hi' }),
+    })
+    expect(valid.data.validationStatus).toBe('valid')
+    const unknown = await repo.createRecord({
+      repo: did,
+      collection: 'com.example.unknown.thing',
+      record: { a: 1 },
+    })
+    expect(unknown.data.validationStatus).toBe('unknown')
+    const skipped = await repo.createRecord({
+      repo: did,
+      collection: 'app.bsky.feed.post',
+      validate: false,
+      record: post({ text: '🙂'.repeat(301) }),
+    })
+    expect(skipped.data.validationStatus).toBeUndefined()
+    const profile = await repo.createRecord({ repo: did, collection: 'app.bsky.actor.profile', record: {} })
+    expect(profile.data).toMatchObject({
+      uri: `at://${did}/app.bsky.actor.profile/self`,
+      validationStatus: 'valid',
+    })
+    const batch = await repo.applyWrites({
+      repo: did,
+      writes: [
+        {
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'app.bsky.feed.post',
+          value: post({ text: 'a' }),
+        },
+        {
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'com.example.unknown.thing',
+          value: { b: 2 },
+        },
+      ],
+    })
+    expect(batch.data.results?.map((r) => (r as { validationStatus?: string }).validationStatus)).toEqual([
+      'valid',
+      'unknown',
+    ])
+    expect((await head()).rev).not.toBe(before.rev)
+  })
+
+  it('validates XRPC params and inputs by their lexicons, naming the field', async () => {
+    const { agent, did } = await newAccount()
+    const res = await fetch(
+      `${url()}/xrpc/com.atproto.repo.listRecords?repo=${did}&collection=app.bsky.feed.post&limit=1000`,
+    )
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({
+      error: 'InvalidRequest',
+      message: 'limit can not be greater than 100',
+    })
+    await expect(
+      agent.com.atproto.repo.createRecord({ repo: did, collection: 'not an nsid', record: {} }),
+    ).rejects.toMatchObject({
+      status: 400,
+      error: 'InvalidRequest',
+      message: 'Input/collection must be a valid nsid',
+    })
+    const raw = await fetch(`${url()}/xrpc/com.atproto.server.createSession`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identifier: 'someone.test' }),
+    })
+    expect(raw.status).toBe(400)
+    expect(await raw.json()).toEqual({
+      error: 'InvalidRequest',
+      message: 'Input must have the property "password"',
+    })
+  })
 }

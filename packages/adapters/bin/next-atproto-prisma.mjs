@@ -7,14 +7,19 @@
 //   next-atproto-prisma migrate [--url URL]                               apply the shipped migrations to a
 //                                                                         database the adapter owns (URL from
 //                                                                         DATABASE_URL; file:, postgresql://, mysql://)
+//   next-atproto-prisma sql binary-keys --provider mysql|postgresql        the key-column fix as SQL, for apps
+//                                                                         whose own Prisma migrations create
+//                                                                         the atproto tables
 //
 // sync relies on Prisma's multi-file schema: point `schema` in prisma.config.ts at the folder (e.g.
 // "prisma/") and the copies under prisma/atproto/ join your models. It never edits schema.prisma.
+import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { checkFragments, GROUPS, printFragments, syncFragments } from '../scripts/schema.mjs'
 
-const USAGE = `usage: next-atproto-prisma <sync|check|print|migrate> [--dir prisma/atproto] [--only ${Object.keys(GROUPS).join(',')}] [--url URL]`
+const USAGE = `usage: next-atproto-prisma <sync|check|print|migrate|sql binary-keys> [--dir prisma/atproto] [--only ${Object.keys(GROUPS).join(',')}] [--url URL] [--provider mysql|postgresql]`
 
 function fail(message) {
   process.stderr.write(`next-atproto-prisma: ${message}\n`)
@@ -29,6 +34,7 @@ try {
       dir: { type: 'string', default: 'prisma/atproto' },
       only: { type: 'string' },
       url: { type: 'string' },
+      provider: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -70,6 +76,8 @@ try {
     if (!url) fail('migrate needs --url or DATABASE_URL')
     const applied = await migrateUrl(url)
     console.log(applied.length ? `applied ${applied.join(', ')}` : 'no pending migrations')
+  } else if (command === 'sql') {
+    process.stdout.write(shippedSql(positionals[1], values.provider))
   } else {
     fail(`unknown command "${command}"\n${USAGE}`)
   }
@@ -137,4 +145,18 @@ async function migrateUrl(url) {
   throw new Error(
     `unsupported database URL scheme "${url.split(':')[0]}:" (use file:, postgresql:// or mysql://)`,
   )
+}
+
+/**
+ * A shipped migration's SQL by its name without the number (`binary-keys` -> `0004_binary_keys`), for
+ * apps that let their own `prisma migrate` create the atproto tables and must add our fix-ups to it.
+ */
+function shippedSql(name, provider) {
+  if (!name) fail('sql needs a migration name (binary-keys)')
+  if (!['mysql', 'postgresql'].includes(provider)) fail('sql needs --provider mysql or --provider postgresql')
+  const dir = fileURLToPath(new URL(`../prisma/migrations/${provider}/`, import.meta.url))
+  const wanted = name.replaceAll('-', '_')
+  const found = fs.readdirSync(dir).find((d) => d.replace(/^\d+_/, '') === wanted)
+  if (!found) fail(`no migration "${name}" for ${provider}`)
+  return fs.readFileSync(path.join(dir, found, 'migration.sql'), 'utf8')
 }

@@ -62,12 +62,18 @@ function mysqlConfig(url: string) {
 
 const freshName = () => `atproto_test_${randomBytes(5).toString('hex')}`
 
-/** Create a fresh PostgreSQL database. */
+/**
+ * Create a fresh PostgreSQL database. It gets a linguistic collation (ICU en-US), as most deployments
+ * have (en_US.UTF-8), rather than this machine's C locale: ordering and uniqueness of atproto keys must
+ * not depend on the database's collation.
+ */
 export async function createPostgresDatabase(): Promise<TestDatabase> {
   const name = freshName()
   const admin = new pg.Client({ connectionString: POSTGRES_URL })
   await admin.connect()
-  await admin.query(`CREATE DATABASE "${name}"`)
+  await admin.query(
+    `CREATE DATABASE "${name}" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'`,
+  )
   await admin.end()
   return {
     url: withDb(POSTGRES_URL, name),

@@ -1,3 +1,6 @@
+import { builtinLexicons } from './lexicon/builtin.js'
+import type { Lexicons } from './lexicon/lexicons.js'
+import { lexiconValidator } from './lexicon/xrpc-validator.js'
 import { VERSION } from './version.js'
 import { pathOf } from './xrpc/nsid-path.js'
 import { XrpcServer, type XrpcServerOptions } from './xrpc/server.js'
@@ -13,6 +16,8 @@ export interface ServiceContext {
   readonly xrpc: XrpcServer
   /** Public origin of the app (no trailing slash), e.g. `https://forum.example`. */
   readonly publicUrl: string
+  /** The app's lexicons: XRPC params and inputs, and records written, are validated against them. */
+  readonly lexicons: Lexicons
   /**
    * Serve a non-XRPC path: an exact path (`/.well-known/atproto-did`) or, ending in `/*`, every path
    * under a prefix (`/plc/*`). First registration wins.
@@ -39,6 +44,13 @@ export interface AtprotoOptions {
   services?: AtprotoService[]
   /** Options of the XRPC server (limits, CORS, rate limit, proxying). */
   xrpc?: XrpcServerOptions
+  /**
+   * Lexicons the app validates against (default: the shipped set, {@link builtinLexicons}). To add
+   * your own: `new Lexicons([...lexiconDocs, ...yours])`.
+   */
+  lexicons?: Lexicons
+  /** Also validate JSON outputs against their lexicon (a mismatch is a 500): for tests and development. */
+  validateOutput?: boolean
   /** Version string reported by `/xrpc/_health` (defaults to the core package version). */
   version?: string
 }
@@ -78,7 +90,12 @@ export function createAtproto(options: AtprotoOptions = {}): Atproto {
   const version = options.version ?? VERSION
   const publicUrl = (options.publicUrl ?? 'http://localhost:3000').replace(/\/+$/, '')
   const services = options.services ?? []
-  const xrpc = new XrpcServer(options.xrpc)
+  const lexicons = options.lexicons ?? builtinLexicons()
+  const xrpc = new XrpcServer({
+    ...options.xrpc,
+    validator:
+      options.xrpc?.validator ?? lexiconValidator(lexicons, { validateOutput: options.validateOutput }),
+  })
   const exact = new Map<string, RouteHandler>()
   const prefixes: Array<[string, RouteHandler]> = []
 
@@ -87,6 +104,7 @@ export function createAtproto(options: AtprotoOptions = {}): Atproto {
   const ctx: ServiceContext = {
     xrpc,
     publicUrl,
+    lexicons,
     route(path, handler) {
       if (path.endsWith('/*')) prefixes.push([path.slice(0, -1), handler])
       else if (!exact.has(path)) exact.set(path, handler)

@@ -10,6 +10,7 @@ export * from './identity/index.js'
 // Both identity and syntax define an InvalidHandleError; the package root exports the identity one (a
 // handle that cannot be resolved); the syntax one is an InvalidSyntaxError, as every syntax error.
 export { InvalidHandleError } from './identity/index.js'
+export * from './lexicon/index.js'
 export * from './lexicons/index.js'
 export * from './oauth/index.js'
 export * from './pds/index.js'

@@ -2,6 +2,7 @@ import { type StorageAdapter, StorageNotMigratedError, StorageUnavailableError }
 import { PrismaAccountStore } from './accounts.js'
 import { PrismaBlobMetaStore, PrismaRateLimits } from './blobs.js'
 import type { PrismaClientLike, PrismaProvider } from './client.js'
+import { keyColumnFix, keyColumnProblem } from './key-columns.js'
 import { appliedMigrations, migrate, migrationNames } from './migrate.js'
 import { hasOAuthModels, PrismaOAuthStore } from './oauth.js'
 import { PrismaPlcStore } from './plc.js'
@@ -84,6 +85,8 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
             { cause: err },
           )
         }
+        const problem = await keyColumnProblem(db, provider)
+        if (problem) throw new StorageNotMigratedError(`${problem}. ${keyColumnFix(provider)}`)
       }
     },
     close: () => db.$disconnect(),

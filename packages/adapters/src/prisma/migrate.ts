@@ -36,7 +36,7 @@ const TABLE_DDL: Record<PrismaProvider, string> = {
 }
 
 /** Split a generated migration script into statements (no procedural SQL in ours). */
-function statements(sql: string): string[] {
+export function statements(sql: string): string[] {
   return sql
     .split(/;\s*(?:\n|$)/)
     .map((s) => s.replace(/^\s*--.*$/gm, '').trim())

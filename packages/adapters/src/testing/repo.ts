@@ -194,6 +194,52 @@ export function repoSuite(ctx: SuiteContext): void {
     expect(await storage.repo.read(did, (r) => r.countRecords())).toBe(11)
   })
 
+  it('keeps record keys case-sensitive, at full spec length, ordered by bytes', async () => {
+    const { storage } = ctx
+    // A did:web at the hostname limit and the longest NSID and record key the syntax allows: a valid
+    // record must never fail to store (a database column that truncates or refuses it would 500).
+    const host = (c: string) => [c.repeat(63), c.repeat(63), c.repeat(63), c.repeat(61)].join('.') // 253
+    const did = `did:web:${host('h')}`
+    const collection = `${host('n')}.${'N'.repeat(63)}` // 317, the NSID limit
+    const long = `K${'k'.repeat(510)}~`
+    // rkeys that differ only by case or punctuation are distinct records (case-insensitive collations
+    // would merge them), and listRecords orders by bytes like the reference (not a linguistic order).
+    const rkeys = ['self', 'Self', 'SELF', 'a-b', 'a.b', 'a_b', 'a:b', 'a~b', 'ab', 'AB', '0', long]
+    const recs = rkeys.map((rkey) => block({ rkey }))
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(...recs), rev(1))
+      for (const [i, rkey] of rkeys.entries())
+        await tx.putRecord({ collection, rkey, cid: recs[i]!.cid, repoRev: rev(1) })
+      await tx.updateRoot(recs[0]!.cid, rev(1))
+    })
+    const byBytes = [...rkeys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    await storage.repo.read(did, async (r) => {
+      expect(await r.countRecords()).toBe(rkeys.length)
+      for (const [i, rkey] of rkeys.entries()) {
+        const row = await r.getRecord(collection, rkey)
+        expect(row?.rkey ?? rkey).toBe(rkey)
+        expect(row?.cid.equals(recs[i]!.cid)).toBe(true)
+      }
+      expect(await r.getRecord(collection, 'sElf')).toBeNull()
+      expect(await r.getRecord(collection.toLowerCase(), 'self')).toBeNull()
+      expect(await r.listCollections()).toEqual([collection])
+      const asc = (await r.listRecords(collection, { limit: 100, reverse: true })).map((x) => x.rkey)
+      expect(asc).toEqual(byBytes)
+      const desc = (await r.listRecords(collection, { limit: 100 })).map((x) => x.rkey)
+      expect(desc).toEqual([...byBytes].reverse())
+      const page = (await r.listRecords(collection, { limit: 3, reverse: true, cursor: 'Self' })).map(
+        (x) => x.rkey,
+      )
+      expect(page).toEqual(byBytes.slice(byBytes.indexOf('Self') + 1, byBytes.indexOf('Self') + 4))
+    })
+    await storage.repo.transact(did, (tx) => tx.deleteRecord(collection, 'SELF'))
+    await storage.repo.read(did, async (r) => {
+      expect(await r.getRecord(collection, 'SELF')).toBeNull()
+      expect((await r.getRecord(collection, 'self'))?.cid.equals(recs[0]!.cid)).toBe(true)
+      expect(await r.countRecords()).toBe(rkeys.length - 1)
+    })
+  })
+
   it('stores blocks idempotently, reports missing ones and deletes on request', async () => {
     const { storage } = ctx
     const did = uniqueDid()

@@ -1,3 +1,5 @@
+import { builtinLexicons } from '../lexicon/builtin.js'
+import type { Lexicons } from '../lexicon/lexicons.js'
 import { PlcClient } from '../plc/client.js'
 import type { BlobStore, StorageAdapter } from '../storage/types.js'
 import type { PdsOptions } from './config.js'
@@ -15,15 +17,16 @@ export interface PdsContext {
   readonly handles: HandlePolicy
   readonly plc: PlcClient
   readonly sequencer: Sequencer
-  /**
-   * Lexicon validation of a record of a known type; throws a 400 naming the field. `validate: false`
-   * skips it, `undefined` validates known types only (the reference's semantics).
-   */
-  validateRecord?: (collection: string, record: unknown, validate: boolean | undefined) => void
+  /** Lexicons records are validated against on write (the app's set). */
+  readonly lexicons: Lexicons
 }
 
 /** Build the PDS context for an app served at `publicUrl`. */
-export function createPdsContext(options: PdsOptions, publicUrl: string): PdsContext {
+export function createPdsContext(
+  options: PdsOptions,
+  publicUrl: string,
+  lexicons: Lexicons = builtinLexicons(),
+): PdsContext {
   const host = new URL(publicUrl).host
   return {
     options,
@@ -36,5 +39,6 @@ export function createPdsContext(options: PdsOptions, publicUrl: string): PdsCon
     handles: new HandlePolicy({ domains: options.handleDomains, reserved: options.reservedHandles }),
     plc: new PlcClient(options.plcUrl, { fetch: options.fetch }),
     sequencer: new Sequencer(options.storage.sequencer),
+    lexicons,
   }
 }

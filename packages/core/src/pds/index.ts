@@ -35,7 +35,7 @@ export function pds(options: PdsOptions): PdsService {
       return context
     },
     async setup(app) {
-      context = createPdsContext(options, app.publicUrl)
+      context = createPdsContext(options, app.publicUrl, app.lexicons)
       const verifiers = createVerifiers(context)
       registerServerMethods(app.xrpc, context, verifiers)
       registerRepoMethods(app.xrpc, context, verifiers)

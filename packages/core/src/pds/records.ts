@@ -87,16 +87,42 @@ export async function authorizeWrite(
   }
 }
 
+/** Whether a written record was checked against its lexicon (`undefined`: `validate: false`). */
+export type ValidationStatus = 'valid' | 'unknown' | undefined
+
+/**
+ * Lexicon validation with the reference's `validate` semantics: `false` skips it; `true` requires a
+ * known record lexicon; unset validates known types and accepts others as 'unknown'. A known type also
+ * checks the record key against the lexicon's `key`. Failures are ValidationErrors (400 naming the
+ * field, e.g. `Record/text must not be longer than 300 graphemes`).
+ */
+export function validateRecord(
+  ctx: PdsContext,
+  collection: string,
+  record: Record<string, unknown>,
+  rkey: string,
+  validate: boolean | undefined,
+): ValidationStatus {
+  if (validate === false) return undefined
+  if (!ctx.lexicons.isRecordType(collection)) {
+    if (validate === true) throw new InvalidRequestError(`Lexicon not found: ${collection}`)
+    return 'unknown'
+  }
+  ctx.lexicons.assertValidRecord(collection, record, rkey)
+  return 'valid'
+}
+
 /**
  * Prepare a create/update: JSON -> IPLD, `$type` must name the collection (unless `validate: false`),
- * the record is checked against its lexicon when one is known, blob refs collected.
+ * the record is checked against its lexicon ({@link validateRecord}), blob refs collected.
  */
 export function prepareRecord(
   ctx: PdsContext,
   collection: string,
+  rkey: string,
   record: unknown,
   validate: boolean | undefined,
-): { record: unknown; blobs: CID[] } {
+): { record: unknown; blobs: CID[]; validationStatus: ValidationStatus } {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     throw new InvalidRequestError('Input/record must be an object')
   }
@@ -111,22 +137,25 @@ export function prepareRecord(
   if (validate !== false && value.$type !== collection) {
     throw new InvalidRequestError(`Invalid $type: expected ${collection}, got ${String(value.$type)}`)
   }
-  ctx.validateRecord?.(collection, value, validate)
-  return { record: value, blobs: findBlobRefs(value) }
+  const validationStatus = validateRecord(ctx, collection, value, rkey, validate)
+  return { record: value, blobs: findBlobRefs(value), validationStatus }
 }
 
-/** Build a create write (rkey from the input or a new TID). */
+/**
+ * Build a create write. Without an rkey, a record whose lexicon key is `literal:<k>` gets `k`, any
+ * other a new TID.
+ */
 export function prepareCreate(
   ctx: PdsContext,
   input: { collection: unknown; rkey?: unknown; record: unknown; validate?: unknown },
 ): PreparedWrite {
   const collection = ensureCollection(input.collection)
-  const rkey = input.rkey === undefined || input.rkey === null ? nextRev() : ensureRkey(input.rkey)
-  const { record, blobs } = prepareRecord(
-    ctx,
-    collection,
-    input.record,
-    input.validate as boolean | undefined,
-  )
-  return { action: 'create', collection, rkey, record, blobs }
+  const validate = input.validate as boolean | undefined
+  let rkey: string
+  if (input.rkey === undefined || input.rkey === null) {
+    const keyType = validate === false ? undefined : ctx.lexicons.recordKeyType(collection)
+    rkey = keyType?.startsWith('literal:') ? keyType.slice(8) : nextRev()
+  } else rkey = ensureRkey(input.rkey)
+  const { record, blobs, validationStatus } = prepareRecord(ctx, collection, rkey, input.record, validate)
+  return { action: 'create', collection, rkey, record, blobs, validationStatus }
 }

@@ -20,6 +20,8 @@ export type PreparedWrite =
       record: unknown
       blobs: CID[]
       swapCid?: CID | null
+      /** Outcome of lexicon validation, reported in the write's response. */
+      validationStatus?: 'valid' | 'unknown'
     }
   | { action: 'delete'; collection: string; rkey: string; swapCid?: CID | null }
 

@@ -6,11 +6,15 @@ import { type CarBlock, toReadableStream, writeCar } from './car.js'
 import { decodeCommit } from './commit.js'
 import { InvalidMstNodeError, MissingBlocksError } from './errors.js'
 
+interface Item {
+  cid: CID
+  node: boolean
+}
+
 interface Frame {
   /** Child node / record CIDs in emission order: slot 0, record 0, slot 1, record 1, …, slot n. */
-  items: { cid: CID; node: boolean }[]
+  items: Item[]
   next: number
-  fetched: BlockMap
 }
 
 /** The links of an MST node block, in the streamable CAR order. Light parse: no shape validation. */
@@ -40,37 +44,101 @@ async function fetchAll(store: BlockStore, cids: CID[], what: string): Promise<B
   return blocks
 }
 
+/** Options of {@link mstBlocks}. */
+export interface MstBlocksOptions {
+  /** Blocks asked of the store per round trip (default 500). */
+  batchSize?: number
+}
+
 /**
  * The blocks of an MST and its records in the streamable order (pre-order; each node followed by
- * its sub-trees and records in entry order). One store round trip per node, and memory bounded by
- * the tree depth times the node width: nothing is materialized, whatever the repo's size.
+ * its sub-trees and records in entry order). Round trips are batched: when a node's children are
+ * needed, the children of the nodes that come next (already fetched, not yet opened) are asked for in
+ * the same call, so a repo costs about its depth plus blocks/batchSize round trips rather than one per
+ * node (a database store pays ~1 ms per query). Memory stays bounded by a few batches, whatever the
+ * repo's size: blocks are dropped once emitted.
  */
-export async function* mstBlocks(store: BlockStore, root: CID): AsyncGenerator<CarBlock> {
+export async function* mstBlocks(
+  store: BlockStore,
+  root: CID,
+  options: MstBlocksOptions = {},
+): AsyncGenerator<CarBlock> {
+  const batchSize = Math.max(1, options.batchSize ?? 500)
+  const maxHeld = batchSize * 8
+  // Fetched blocks not yet emitted, with how many pending occurrences (identical records share a CID).
+  const held = new Map<string, { bytes: Uint8Array | undefined; uses: number }>()
+  // Nodes whose items are registered in `held`, waiting to be opened.
+  const prepared = new Map<string, Item[]>()
+  const stack: Frame[] = []
+
+  // Register the items of a node in `held`; the ones not held yet are added to `wanted`.
+  const register = (cid: CID, bytes: Uint8Array, wanted: CID[]) => {
+    const items = nodeItems(cid, bytes)
+    for (const item of items) {
+      const key = item.cid.toString()
+      const entry = held.get(key)
+      if (entry) entry.uses++
+      else {
+        held.set(key, { bytes: undefined, uses: 1 })
+        wanted.push(item.cid)
+      }
+    }
+    prepared.set(cid.toString(), items)
+  }
+
+  const prepare = async (cid: CID, bytes: Uint8Array) => {
+    const wanted: CID[] = []
+    register(cid, bytes, wanted)
+    // Nodes that come next in pre-order (the top frame's remaining items, then the frames below,
+    // descending into nodes already prepared) join the same round trip while there is room.
+    const visit = (items: Item[], from: number): boolean => {
+      for (let i = from; i < items.length; i++) {
+        if (wanted.length >= batchSize || held.size >= maxHeld) return false
+        const item = items[i]!
+        if (!item.node) continue
+        const key = item.cid.toString()
+        const sub = prepared.get(key)
+        if (sub) {
+          if (!visit(sub, 0)) return false
+          continue
+        }
+        const entry = held.get(key)
+        if (entry?.bytes) register(item.cid, entry.bytes, wanted)
+      }
+      return true
+    }
+    if (visit(prepared.get(cid.toString())!, 0)) {
+      for (let f = stack.length - 1; f >= 0; f--) if (!visit(stack[f]!.items, stack[f]!.next)) break
+    }
+    if (wanted.length === 0) return
+    const blocks = await fetchAll(store, wanted, 'MST node or record')
+    for (const c of wanted) held.get(c.toString())!.bytes = blocks.get(c)
+  }
+
+  const open = async (cid: CID, bytes: Uint8Array) => {
+    const key = cid.toString()
+    if (!prepared.has(key)) await prepare(cid, bytes)
+    const items = prepared.get(key)!
+    prepared.delete(key)
+    stack.push({ items, next: 0 })
+  }
+
   const rootBytes = (await fetchAll(store, [root], 'MST root')).get(root)!
   yield { cid: root, bytes: rootBytes }
-  const open = async (cid: CID, bytes: Uint8Array): Promise<Frame> => {
-    const items = nodeItems(cid, bytes)
-    const fetched =
-      items.length > 0
-        ? await fetchAll(
-            store,
-            items.map((i) => i.cid),
-            'MST node or record',
-          )
-        : undefined
-    return { items, next: 0, fetched: fetched! }
-  }
-  const stack: Frame[] = [await open(root, rootBytes)]
+  await open(root, rootBytes)
   while (stack.length > 0) {
-    const frame = stack[stack.length - 1]
+    const frame = stack[stack.length - 1]!
     if (frame.next >= frame.items.length) {
       stack.pop()
       continue
     }
-    const item = frame.items[frame.next++]
-    const bytes = frame.fetched.get(item.cid)!
+    const item = frame.items[frame.next++]!
+    const key = item.cid.toString()
+    const entry = held.get(key)!
+    const bytes = entry.bytes!
+    if (--entry.uses === 0) held.delete(key)
     yield { cid: item.cid, bytes }
-    if (item.node) stack.push(await open(item.cid, bytes))
+    if (item.node) await open(item.cid, bytes)
   }
 }
 

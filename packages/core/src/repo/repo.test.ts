@@ -8,11 +8,13 @@ import {
   WriteOpAction,
 } from '@atproto/repo'
 import { describe, expect, it } from 'vitest'
+import { decodeCbor } from '../data/cbor.js'
+import type { CID } from '../data/cid.js'
 import { MemoryBlockStore } from './block-store.js'
 import { blocksToCarFile, readCar } from './car.js'
 import { decodeCommit, verifyCommitSignature } from './commit.js'
 import { InvalidCommitError } from './errors.js'
-import { exportRepoCar, exportRepoStream } from './export.js'
+import { exportRepoCar, exportRepoStream, mstBlocks } from './export.js'
 import { verifyCommitProof } from './proof.js'
 import { type RecordWrite, Repo } from './repo.js'
 import { verifyRepoCar } from './verify.js'
@@ -159,5 +161,59 @@ describe('Repo against @atproto/repo', () => {
         .map((w) => `${w.collection}/${w.rkey}`)
         .sort(),
     )
+  })
+
+  it('export batches store round trips yet emits exactly the one-node-at-a-time pre-order', async () => {
+    const key = await Secp256k1Keypair.create()
+    // Identical records share a CID: each occurrence is emitted, as a plain walk does.
+    const writes = creates(3000).map((w, i) => (i % 10 === 0 ? { ...w, record: post(0) } : w))
+    const repo = await Repo.create(new MemoryBlockStore(), DID, key, writes)
+    const root = repo.commit.data
+    const store = repo.store as MemoryBlockStore
+    // The reference order: a recursive pre-order walk, one node at a time.
+    const expected: string[] = []
+    let nodes = 0
+    const enter = (cid: CID) => {
+      expected.push(cid.toString())
+      walk(cid)
+    }
+    const walk = (cid: CID) => {
+      nodes++
+      const node = decodeCbor(store.getSync(cid)!) as { l: CID | null; e: { v: CID; t: CID | null }[] }
+      if (node.l) enter(node.l)
+      for (const e of node.e) {
+        expected.push(e.v.toString())
+        if (e.t) enter(e.t)
+      }
+    }
+    expected.push(root.toString())
+    walk(root)
+    for (const batchSize of [1, 7, 100, 500]) {
+      let trips = 0
+      let largest = 0
+      const counting = {
+        getBlocks: (cids: CID[]) => {
+          trips++
+          largest = Math.max(largest, cids.length)
+          return store.getBlocks(cids)
+        },
+        putBlocks: () => Promise.reject(new Error('read only')),
+      }
+      const emitted: string[] = []
+      for await (const b of mstBlocks(counting, root, { batchSize })) {
+        expect(b.bytes).toEqual(store.getSync(b.cid))
+        emitted.push(b.cid.toString())
+      }
+      expect(emitted).toEqual(expected)
+      if (batchSize >= 100) expect(trips).toBeLessThan(nodes / 15)
+      else expect(trips).toBeLessThanOrEqual(nodes + 1)
+    }
+    // A missing block is still reported, not skipped.
+    const holed = new MemoryBlockStore()
+    for (const cid of store.blocks.cids())
+      if (cid.toString() !== expected[500]) holed.blocks.set(cid, store.getSync(cid)!)
+    await expect(async () => {
+      for await (const _ of mstBlocks(holed, root)) void _
+    }).rejects.toThrow(/missing|Missing/)
   })
 })

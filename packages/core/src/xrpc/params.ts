@@ -1,7 +1,11 @@
 /**
- * Query-string parameters decoded by a plain lexicon-style `params` schema. The lexicon engine can take
- * over through {@link Validator.params}; this covers methods registered by hand.
+ * Query-string parameters decoded by a lexicon `params` schema given at registration (methods without
+ * one are decoded by the server's {@link Validator}, i.e. their lexicon).
  */
+import type { CheckResolver } from '../lexicon/compile.js'
+import { ValidationError } from '../lexicon/errors.js'
+import { compileParams, type ParamsDecoder } from '../lexicon/params.js'
+import type { LexDef } from '../lexicon/types.js'
 import { InvalidRequestError } from './xrpc-error.js'
 
 /** A scalar param as lexicon `params` allow it. */
@@ -11,8 +15,11 @@ export type ParamScalarSchema =
       format?: string
       minLength?: number
       maxLength?: number
+      minGraphemes?: number
+      maxGraphemes?: number
       enum?: string[]
       knownValues?: string[]
+      const?: string
       default?: string
       description?: string
     }
@@ -21,6 +28,7 @@ export type ParamScalarSchema =
       minimum?: number
       maximum?: number
       enum?: number[]
+      const?: number
       default?: number
       description?: string
     }
@@ -38,65 +46,28 @@ export interface ParamsSchema {
   properties: Record<string, ParamSchema>
 }
 
-const INT_RE = /^-?(0|[1-9][0-9]*)$/
-
-function decodeScalar(name: string, schema: ParamScalarSchema, raw: string): string | number | boolean {
-  switch (schema.type) {
-    case 'string': {
-      // Lexicon string lengths count UTF-8 bytes; graphemes are the lexicon engine's job.
-      const len = Buffer.byteLength(raw)
-      if (schema.minLength !== undefined && len < schema.minLength)
-        throw new InvalidRequestError(`${name} must not be shorter than ${schema.minLength} characters`)
-      if (schema.maxLength !== undefined && len > schema.maxLength)
-        throw new InvalidRequestError(`${name} must not be longer than ${schema.maxLength} characters`)
-      if (schema.enum && !schema.enum.includes(raw))
-        throw new InvalidRequestError(`${name} must be one of (${schema.enum.join('|')})`)
-      return raw
-    }
-    case 'integer': {
-      if (!INT_RE.test(raw)) throw new InvalidRequestError(`${name} must be an integer`)
-      const n = Number(raw)
-      if (!Number.isSafeInteger(n)) throw new InvalidRequestError(`${name} must be an integer`)
-      if (schema.minimum !== undefined && n < schema.minimum)
-        throw new InvalidRequestError(`${name} can not be less than ${schema.minimum}`)
-      if (schema.maximum !== undefined && n > schema.maximum)
-        throw new InvalidRequestError(`${name} can not be greater than ${schema.maximum}`)
-      if (schema.enum && !schema.enum.includes(n))
-        throw new InvalidRequestError(`${name} must be one of (${schema.enum.join('|')})`)
-      return n
-    }
-    case 'boolean':
-      if (raw === 'true') return true
-      if (raw === 'false') return false
-      throw new InvalidRequestError(`${name} must be a boolean`)
-  }
+const compiled = new WeakMap<ParamsSchema, ParamsDecoder>()
+const noRefs: CheckResolver = {
+  checkOf(uri) {
+    throw new TypeError(`params can not refer to other definitions (${uri})`)
+  },
 }
 
 /**
- * Decode `search` by `schema`: unknown keys are ignored (as the reference does), defaults applied,
+ * Decode `search` by `schema` with the lexicon engine's params decoder (compiled once per schema):
+ * unknown keys are ignored (as the reference does), defaults applied, formats and lengths checked,
  * and every failure is a 400 naming the parameter.
  */
 export function decodeParams(schema: ParamsSchema, search: URLSearchParams): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.create(null)
-  for (const [name, prop] of Object.entries(schema.properties)) {
-    // An empty value of a non-string param is an absent one: the reference clients send `cursor=` for
-    // an undefined cursor (@atproto/xrpc-server's subscription client does).
-    const values = search.getAll(name).filter((v) => v !== '' || prop.type === 'string')
-    if (prop.type === 'array') {
-      if (values.length === 0) continue
-      if (prop.minLength !== undefined && values.length < prop.minLength)
-        throw new InvalidRequestError(`${name} must not have fewer than ${prop.minLength} elements`)
-      if (prop.maxLength !== undefined && values.length > prop.maxLength)
-        throw new InvalidRequestError(`${name} must not have more than ${prop.maxLength} elements`)
-      out[name] = values.map((v) => decodeScalar(name, prop.items, v))
-      continue
-    }
-    if (values.length > 1) throw new InvalidRequestError(`${name} must be a single value`)
-    if (values.length === 1) out[name] = decodeScalar(name, prop, values[0])
-    else if (prop.default !== undefined) out[name] = prop.default
+  let decode = compiled.get(schema)
+  if (!decode) {
+    decode = compileParams(schema as unknown as LexDef, 'params', noRefs)
+    compiled.set(schema, decode)
   }
-  for (const name of schema.required ?? []) {
-    if (out[name] === undefined) throw new InvalidRequestError(`Params must have the property "${name}"`)
+  try {
+    return decode(search)
+  } catch (err) {
+    if (err instanceof ValidationError) throw new InvalidRequestError(err.message, undefined, { cause: err })
+    throw err
   }
-  return out
 }

@@ -12,6 +12,7 @@ import {
   readJson,
 } from './body.js'
 import { type Cors, type CorsOptions, createCors } from './cors.js'
+import { EncodedFrame } from './frames.js'
 import { stringifyLexJson } from './lex-json.js'
 import { extractNsid, pathOf } from './nsid-path.js'
 import { decodeParams } from './params.js'
@@ -311,7 +312,12 @@ export class XrpcServer implements SubscriptionHost {
       headers.set('content-type', encoding)
       payload = body as BodyInit
     } else if (encoding === JSON_TYPE) {
-      this.options.validator?.output?.(nsid, body)
+      try {
+        this.options.validator?.output?.(nsid, body)
+      } catch (err) {
+        // An output that breaks its lexicon is our bug, never the client's.
+        throw new InternalServerError(`Invalid output of ${nsid}: ${String(err)}`, undefined, { cause: err })
+      }
       headers.set('content-type', 'application/json; charset=utf-8')
       payload = stringifyLexJson(body)
     } else if (typeof body === 'string') {
@@ -343,7 +349,9 @@ export class XrpcServer implements SubscriptionHost {
         const ctx: RequestContext = { nsid, params: {}, request, connection, signal }
         ctx.params = this.#params(nsid, config.params, request.url)
         const auth = config.auth ? await config.auth(ctx) : undefined
-        return config.handler({ ...ctx, auth })
+        const messages = config.handler({ ...ctx, auth })
+        const validate = this.options.validator?.message
+        return validate ? validatedMessages(nsid, messages, validate) : messages
       },
       this.options.subscriptionLimits,
       (err) => this.#onInternalError(err, nsid),
@@ -356,4 +364,37 @@ function asInvalidRequest(err: unknown): XRPCError {
   if (err instanceof XRPCError) return err
   const message = err instanceof Error ? err.message : String(err)
   return new InvalidRequestError(message, undefined, { cause: err })
+}
+
+/**
+ * Messages checked before they are framed. A message breaking its lexicon is our bug: a 500 error
+ * frame. A plain iterator (not an async generator), so `return()` reaches the source even while a
+ * `next()` is pending.
+ */
+function validatedMessages(
+  nsid: string,
+  source: AsyncIterable<unknown>,
+  validate: (nsid: string, message: unknown) => void,
+): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = source[Symbol.asyncIterator]()
+      return {
+        async next() {
+          const r = await it.next()
+          if (!r.done && !(r.value instanceof Uint8Array) && !(r.value instanceof EncodedFrame)) {
+            try {
+              validate(nsid, r.value)
+            } catch (err) {
+              throw new InternalServerError(`Invalid message of ${nsid}: ${String(err)}`, undefined, {
+                cause: err,
+              })
+            }
+          }
+          return r
+        },
+        return: (value?: unknown) => it.return?.(value) ?? Promise.resolve({ done: true as const, value }),
+      }
+    },
+  }
 }

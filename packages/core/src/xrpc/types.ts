@@ -20,6 +20,8 @@ export interface Validator {
   input?(nsid: string, body: unknown): unknown
   /** Validate a JSON output body of `nsid` before it is sent. */
   output?(nsid: string, body: unknown): void
+  /** Validate a subscription message of `nsid` (not pre-encoded frames) before it is sent. */
+  message?(nsid: string, message: unknown): void
 }
 
 /** What the server knows about a request before the handler runs. */

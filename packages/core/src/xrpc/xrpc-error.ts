@@ -2,6 +2,7 @@
  * XRPC errors: each class knows its HTTP status and its wire body `{ error, message }`. Every thrown value
  * reaches the client through {@link toXrpcError}, the one place unknown errors become a 500.
  */
+import { ValidationError } from '../lexicon/errors.js'
 
 /** Default human messages per status, as the reference implementation words them. */
 const STATUS_MESSAGES: Record<number, string> = {
@@ -226,5 +227,7 @@ export class ConsumerTooSlowError extends XRPCError {
  */
 export function toXrpcError(err: unknown): XRPCError {
   if (err instanceof XRPCError) return err
+  // Data that fails its lexicon is the client's fault; the message names the field.
+  if (err instanceof ValidationError) return new InvalidRequestError(err.message, undefined, { cause: err })
   return new InternalServerError(undefined, undefined, { cause: err })
 }

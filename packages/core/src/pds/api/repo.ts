@@ -66,7 +66,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     uri: uriOf(did, write.collection, write.rkey),
     cid: cidOf(data, `${write.collection}/${write.rkey}`) ?? cidForBytes(encodeCbor(write.record)).toString(),
     commit: commitMeta(data),
-    validationStatus: 'valid',
+    validationStatus: write.action === 'delete' ? undefined : write.validationStatus,
   })
 
   xrpc.procedure(ids.ComAtprotoRepoCreateRecord, {
@@ -92,14 +92,23 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       const did = await resolveRepo(ctx, body.repo)
       const collection = ensureCollection(body.collection)
       const rkey = ensureRkey(body.rkey)
-      const { record, blobs } = prepareRecord(
+      const { record, blobs, validationStatus } = prepareRecord(
         ctx,
         collection,
+        rkey,
         body.record,
         body.validate as boolean | undefined,
       )
       const swapCid = body.swapRecord === null ? null : optionalCid(body.swapRecord, 'swapRecord')
-      const write: PreparedWrite = { action: 'update', collection, rkey, record, blobs, swapCid }
+      const write: PreparedWrite = {
+        action: 'update',
+        collection,
+        rkey,
+        record,
+        blobs,
+        swapCid,
+        validationStatus,
+      }
       await authorizeWrite(ctx, a, did, [write])
       const data = await commit(did, [write], optionalCid(body.swapCommit, 'swapCommit'))
       return json(recordResult(did, write, data))
@@ -153,13 +162,14 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
         const collection = ensureCollection(w.collection)
         const rkey = ensureRkey(w.rkey)
         if (type === 'com.atproto.repo.applyWrites#update') {
-          const { record, blobs } = prepareRecord(
+          const { record, blobs, validationStatus } = prepareRecord(
             ctx,
             collection,
+            rkey,
             w.value,
             body.validate as boolean | undefined,
           )
-          return { action: 'update', collection, rkey, record, blobs }
+          return { action: 'update', collection, rkey, record, blobs, validationStatus }
         }
         if (type === 'com.atproto.repo.applyWrites#delete') return { action: 'delete', collection, rkey }
         throw new InvalidRequestError(`Input/writes/${i} has an unknown $type`)
@@ -176,7 +186,7 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
             $type: `com.atproto.repo.applyWrites#${type}`,
             uri,
             cid: recordResult(did, w, data).cid,
-            validationStatus: 'valid',
+            validationStatus: w.validationStatus,
           }
         }),
       })
