@@ -22,7 +22,7 @@ export function pagesSuite(url: () => string): void {
         record: {
           $type: 'dev.nextatproto.forum.thread',
           title,
-          text: 'hi',
+          body: 'hi',
           createdAt: new Date().toISOString(),
         },
       }),

@@ -153,7 +153,7 @@ export const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url:
         record: {
           $type: 'dev.nextatproto.forum.thread',
           title: 'Hello',
-          text: 'First',
+          body: 'First',
           createdAt: new Date().toISOString(),
         },
       }),
