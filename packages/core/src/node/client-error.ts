@@ -87,7 +87,9 @@ function answer(err: Error & { code?: string; rawPacket?: unknown }, socket: Dup
   if (!socket.writable) return void socket.destroy()
   const { status, reason, error, message } = clientErrorAnswer(err.code)
   const body = JSON.stringify({ error, message })
-  // A HEAD answer has no body (a client would read it as the start of a next response).
+  // A HEAD answer has no body (a client would read it as the start of a next response). Node hands us
+  // only the chunk that failed to parse, so a HEAD whose oversize headers span several TCP reads is not
+  // recognised and gets the body; the connection closes right after, so only strict clients notice.
   const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD '
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`,
