@@ -17,6 +17,8 @@ export default defineConfig({
       },
       { find: /^next-atproto$/, replacement: src('./packages/next-atproto/src/index.ts') },
       { find: /^next-atproto\/node$/, replacement: src('./packages/next-atproto/src/node.ts') },
+      { find: /^next-atproto\/trpc$/, replacement: src('./packages/next-atproto/src/trpc.ts') },
+      { find: /^next-atproto\/proxy$/, replacement: src('./packages/next-atproto/src/proxy.ts') },
     ],
   },
   test: {

@@ -1,3 +1,4 @@
+// next.config.ts
 import type { NextConfig } from 'next'
 
 const config: NextConfig = {

@@ -1,3 +1,4 @@
+// server.ts
 // Custom server: Next.js route handlers cannot upgrade to WebSocket, so the firehose
 // (com.atproto.sync.subscribeRepos) is served here, next to Next's own request handler.
 process.env.NEXT_TELEMETRY_DISABLED ??= '1'

@@ -9,6 +9,7 @@ import {
   type PdsService,
   pds,
   plcService,
+  type StorageAdapter,
 } from '@next-atproto/core'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../prisma/generated/client'
@@ -17,7 +18,18 @@ import { createForumOAuth } from './oauth'
 
 // One instance per process: Next's route bundles and the custom server may each load this module,
 // and they must share one app (one firehose, one database pool).
-const globalForAtproto = globalThis as unknown as { forum?: Forum }
+const globalForAtproto = globalThis as unknown as {
+  forum?: Forum
+  forumStorage?: WeakMap<Atproto, StorageAdapter>
+}
+const storages = (globalForAtproto.forumStorage ??= new WeakMap())
+
+/** The storage an app made by {@link createForumAtproto} runs on (the pages read it through tRPC). */
+export function storageOf(app: Atproto): StorageAdapter {
+  const storage = storages.get(app)
+  if (!storage) throw new Error('not an app made by createForumAtproto')
+  return storage
+}
 
 /** The forum's server-side parts: the atproto app, its Prisma client, and the PDS (for its host API). */
 export interface Forum {
@@ -96,6 +108,7 @@ export function createForum(options: ForumAtprotoOptions = {}): Forum {
       forumOAuth.sessionRoutes,
     ],
   })
+  storages.set(app, storage)
   return { atproto: app, prisma, pds: forumPds }
 }
 

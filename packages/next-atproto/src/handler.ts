@@ -12,8 +12,11 @@ export interface FetchHandler {
 export type RouteHandler = (request: Request) => Promise<Response>
 
 /**
- * Route handlers for an App Router `route.ts` file:
- * `export const { GET, HEAD, POST, OPTIONS } = toNextJsHandler(atproto)`.
+ * Route handlers for an App Router catch-all route file, `app/xrpc/[...nsid]/route.ts`:
+ * `export const { GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS } = toNextJsHandler(atproto)`.
+ * Export every method: one Next.js does not find answers with its own empty 405, where XRPC wants
+ * a JSON error (405 MethodNotAllowed, or 501 for an unknown NSID); the catch-all segment makes paths
+ * like `/xrpc/a/b` get an XRPC 400 instead of the app's HTML 404.
  */
 export function toNextJsHandler(app: FetchHandler): {
   GET: RouteHandler
@@ -21,8 +24,17 @@ export function toNextJsHandler(app: FetchHandler): {
   POST: RouteHandler
   PUT: RouteHandler
   DELETE: RouteHandler
+  PATCH: RouteHandler
   OPTIONS: RouteHandler
 } {
   const handler: RouteHandler = (request) => app.fetch(request)
-  return { GET: handler, HEAD: handler, POST: handler, PUT: handler, DELETE: handler, OPTIONS: handler }
+  return {
+    GET: handler,
+    HEAD: handler,
+    POST: handler,
+    PUT: handler,
+    DELETE: handler,
+    PATCH: handler,
+    OPTIONS: handler,
+  }
 }

@@ -5,14 +5,17 @@
  *
  * ```ts
  * app.use(toNodeHandler(atproto))            // before express.json(): blob and CAR bodies stream raw
- * createNodeWebSocket(atproto).injectWebSocket(server)
+ * createNodeWebSocket(atproto).injectWebSocket(server) // also installs the clientError answer
+ * installClientErrorHandler(server)                     // without WebSockets: XRPC JSON for malformed requests
  * ```
  * @module
  */
 export {
   createNodeWebSocket,
+  installClientErrorHandler,
   type NodeHandler,
   type NodeHandlerOptions,
   type NodeWebSocket,
   toNodeHandler,
+  xrpcClientErrorListener,
 } from '@next-atproto/core/node'

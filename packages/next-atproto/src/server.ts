@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { createNodeWebSocket, type NodeSubscriptionHost } from '@next-atproto/core/node'
+import {
+  createNodeWebSocket,
+  installClientErrorHandler,
+  type NodeSubscriptionHost,
+} from '@next-atproto/core/node'
 
 /** Takes over the WebSocket upgrades it owns; returns false to leave the socket to someone else. */
 export interface UpgradeHandler {
@@ -28,9 +32,10 @@ export interface NextServerOptions {
  * A custom Next.js server that adds the WebSocket upgrade route handlers cannot do.
  *
  * Next's request handler attaches its own `upgrade` listener to its server and ends every upgrade whose
- * path matches a route (so `/xrpc/com.atproto.sync.subscribeRepos` would be closed under `app/xrpc/[nsid]`).
+ * path matches a route (so `/xrpc/com.atproto.sync.subscribeRepos` would be closed under `app/xrpc/[...nsid]`).
  * So Next gets a server that never listens, and we re-emit onto it only the upgrades we do not own
  * (HMR in dev, the app's own sockets). Upgrades nobody takes are closed rather than left hanging.
+ * Requests Node's HTTP parser rejects get an XRPC JSON error, not Node's empty 400.
  */
 export async function createNextServer(options: NextServerOptions): Promise<{
   server: Server
@@ -55,11 +60,13 @@ export async function createNextServer(options: NextServerOptions): Promise<{
   const ws = options.websocket ?? createNodeWebSocket(options.app)
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      console.error(err)
-      if (!res.headersSent) res.writeHead(500)
-      res.end()
+      console.error('next-atproto: Next.js request handler failed', err)
+      if (res.headersSent) return void res.destroy()
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+      res.end(JSON.stringify({ error: 'InternalServerError', message: 'Internal Server Error' }))
     })
   })
+  installClientErrorHandler(server)
   server.on('upgrade', (req, socket, head) => {
     if (ws.handleUpgrade(req, socket, head)) return
     if (sink.listenerCount('upgrade') > 0) sink.emit('upgrade', req, socket, head)

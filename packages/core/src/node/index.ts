@@ -3,5 +3,6 @@
  * upgrades). Imports only `node:*` and `ws`.
  * @module
  */
+export * from './client-error.js'
 export * from './node-websocket.js'
 export * from './to-node-handler.js'

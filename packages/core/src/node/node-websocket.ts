@@ -6,6 +6,7 @@
 import type { IncomingMessage, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { installClientErrorHandler } from './client-error.js'
 import { remoteAddress } from './to-node-handler.js'
 
 /** The subset of {@link SubscriptionSocket} this adapter provides (kept structural: no core import). */
@@ -41,7 +42,8 @@ export interface NodeWebSocket {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean
   /**
    * Listen for upgrades on `server`. Upgrades that are not ours are left to other listeners; when
-   * there are none, they are refused so they do not hang.
+   * there are none, they are refused so they do not hang. Also installs the XRPC `clientError`
+   * answer for malformed requests ({@link installClientErrorHandler}).
    */
   injectWebSocket(server: Server): void
   /** Close every open subscription socket. */
@@ -113,6 +115,7 @@ export function createNodeWebSocket(
   return {
     handleUpgrade,
     injectWebSocket(server) {
+      installClientErrorHandler(server)
       server.on('upgrade', (req, socket, head) => {
         if (handleUpgrade(req, socket, head)) return
         // Only this listener: nobody else will answer, so refuse rather than leave the socket hanging.

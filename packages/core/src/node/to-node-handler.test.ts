@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { XrpcServer } from '../xrpc/server.js'
@@ -126,6 +126,29 @@ describe('plain http.createServer', () => {
     const viaProxy = await (await fetch(`${tbase}/xrpc/io.test.whoami?x=1`, { headers })).json()
     expect(viaProxy).toEqual({ url: 'https://pds.example/xrpc/io.test.whoami?x=1', ip: '203.0.113.9' })
     await close(trusted)
+  })
+
+  it('drains a rejected body so the next request on the connection is answered', async () => {
+    const port = new URL(base).port
+    // 413 from the declared length (nothing read), then 400 after a partial read; each followed by a
+    // pipelined request on the same connection.
+    const big = 'x'.repeat(600_000)
+    const wire =
+      `POST /xrpc/io.test.echoJson HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\n\r\n${big}` +
+      `POST /xrpc/io.test.echoJson HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: ${big.length}\r\n\r\n${big}` +
+      'GET /xrpc/io.test.whoami HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'
+    const out = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1')
+      let text = ''
+      socket.on('data', (c) => {
+        text += c.toString('latin1')
+      })
+      socket.on('close', () => resolve(text))
+      socket.on('error', reject)
+      socket.write(wire)
+    })
+    const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))
+    expect(statuses).toEqual([413, 400, 200])
   })
 
   it('keeps the connection usable after rejecting an unread body', async () => {

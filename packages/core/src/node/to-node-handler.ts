@@ -59,15 +59,31 @@ export function remoteAddress(req: IncomingMessage, trustProxy = false): string 
   return req.socket.remoteAddress
 }
 
+/** Stops feeding a request's body into its stream, for bodies the handler left unread. */
+const drains = new WeakMap<IncomingMessage, () => void>()
+
+/** Discard the rest of `req`'s body (the response is out) so a keep-alive connection can go on. */
+function drainRequest(req: IncomingMessage): void {
+  drains.get(req)?.()
+  if (!req.complete) req.resume()
+}
+
 /** A pull-based byte stream over `req`: Node pauses the socket whenever the consumer is not reading. */
 function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
   let open = true
+  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined
   const onData = (chunk: Buffer) => {
     if (!open) return
     controllerRef!.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
     if ((controllerRef!.desiredSize ?? 0) <= 0) req.pause()
   }
-  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined
+  // Without this, the stream's full queue would pause the socket again and the next request on the
+  // connection would never be read.
+  const stop = () => {
+    open = false
+    req.off('data', onData)
+  }
+  drains.set(req, stop)
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -88,8 +104,7 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
       },
       cancel() {
         // The handler stopped reading (e.g. 413): discard the rest instead of stalling the socket.
-        open = false
-        req.off('data', onData)
+        stop()
         req.resume()
       },
     },
@@ -197,9 +212,7 @@ export function toNodeHandler(handler: NodeFetchHandler, options: NodeHandlerOpt
       if (!res.writableFinished) ac.abort()
     })
     // A body the handler left unread (e.g. rejected early) is drained so keep-alive connections go on.
-    res.once('finish', () => {
-      if (!req.complete) req.resume()
-    })
+    res.once('finish', () => drainRequest(req))
     const run = async () => {
       const request = toWebRequest(req, ac.signal, trustProxy)
       const response = await handler.fetch(request, { remoteAddress: remoteAddress(req, trustProxy) })

@@ -150,16 +150,21 @@ describe('routing and methods', () => {
   it('404 JSON for paths it does not own when used without next()', async () => {
     expect(await call('/elsewhere')).toMatchObject({ status: 404, body: { error: 'NotFound' } })
   })
-  it('rejects the wrong HTTP method like the reference (400 InvalidRequest)', async () => {
+  it('rejects the wrong HTTP method with 405 MethodNotAllowed and an Allow header', async () => {
     expect(await call('/xrpc/io.test.echoParams?name=a', { method: 'POST' })).toMatchObject({
-      status: 400,
-      body: { error: 'InvalidRequest', message: 'Incorrect HTTP method (POST) expected GET' },
+      status: 405,
+      body: { error: 'MethodNotAllowed', message: 'Incorrect HTTP method (POST) expected GET' },
     })
-    expect(await call('/xrpc/io.test.echoJson')).toMatchObject({
-      status: 400,
-      body: { message: 'Incorrect HTTP method (GET) expected POST' },
+    const wrong = await fetch(`${base}/xrpc/io.test.echoJson`)
+    expect(wrong.status).toBe(405)
+    expect(wrong.headers.get('allow')).toBe('POST')
+    expect(await wrong.json()).toEqual({
+      error: 'MethodNotAllowed',
+      message: 'Incorrect HTTP method (GET) expected POST',
     })
-    expect((await call('/xrpc/io.test.echoJson', { method: 'PUT', body: '{}' })).status).toBe(400)
+    const put = await fetch(`${base}/xrpc/io.test.echoParams`, { method: 'PUT', body: '{}' })
+    expect(put.status).toBe(405)
+    expect(put.headers.get('allow')).toBe('GET, HEAD')
   })
   it('HEAD on a query: headers, no body', async () => {
     const res = await fetch(`${base}/xrpc/io.test.echoParams?name=a`, { method: 'HEAD' })

@@ -34,6 +34,7 @@ import type { SubscriptionHost, SubscriptionSocket } from './websocket.js'
 import {
   InternalServerError,
   InvalidRequestError,
+  MethodNotAllowedError,
   MethodNotImplementedError,
   rateLimitHeaders,
   toXrpcError,
@@ -204,11 +205,7 @@ export class XrpcServer implements SubscriptionHost {
       if (this.#subscriptions.has(nsid)) {
         // event-stream.md: 405 for non-GET, 426 without an Upgrade (upgrades go through the adapter).
         if (request.method !== 'GET' && request.method !== 'HEAD') {
-          throw new XRPCError(
-            405,
-            'MethodNotAllowed',
-            `Incorrect HTTP method (${request.method}) expected GET`,
-          )
+          throw new MethodNotAllowedError(request.method, ['GET'])
         }
         throw new XRPCError(426, 'UpgradeRequired', 'This endpoint is a WebSocket subscription')
       }
@@ -220,10 +217,9 @@ export class XrpcServer implements SubscriptionHost {
       throw new MethodNotImplementedError()
     }
     const { kind, config } = method
-    const expected = kind === 'procedure' ? 'POST' : 'GET'
-    if (request.method !== expected && !(kind === 'query' && request.method === 'HEAD')) {
-      throw new InvalidRequestError(`Incorrect HTTP method (${request.method}) expected ${expected}`)
-    }
+    // 405 with `Allow` (the issue's acceptance and RFC 9110); the reference answers 400 InvalidRequest.
+    const allowed = kind === 'procedure' ? ['POST'] : ['GET', 'HEAD']
+    if (!allowed.includes(request.method)) throw new MethodNotAllowedError(request.method, allowed)
 
     const ctx = base()
     ctx.params = this.#params(nsid, config.params, request.url)

@@ -153,6 +153,20 @@ export class RateLimitExceededError extends XRPCError {
   }
 }
 
+/**
+ * 405: the NSID exists but takes another HTTP method (queries GET/HEAD, procedures POST, subscriptions
+ * a GET upgrade). Carries the `Allow` header RFC 9110 asks for.
+ */
+export class MethodNotAllowedError extends XRPCError {
+  override name = 'MethodNotAllowedError'
+  constructor(method: string, allowed: string[], options: XrpcErrorOptions = {}) {
+    super(405, 'MethodNotAllowed', `Incorrect HTTP method (${method}) expected ${allowed[0]}`, {
+      ...options,
+      headers: { Allow: allowed.join(', '), ...options.headers },
+    })
+  }
+}
+
 /** 500: a bug or failure on our side; its message is logged, never sent. */
 export class InternalServerError extends XRPCError {
   override name = 'InternalServerError'
