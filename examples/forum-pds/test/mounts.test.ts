@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest'
 import { startExpressTwin } from './express-twin.js'
 import { fuzzSuite } from './fuzz-suite.js'
+import { identitySuite } from './identity-suite.js'
 import { pagesSuite } from './pages-suite.js'
 import { pdsSuite } from './pds-suite.js'
 import { signupSuite } from './signup-suite.js'
@@ -19,6 +20,7 @@ describe('forum-pds on Next.js (next build + custom server)', () => {
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
   signupSuite(() => app.url)
+  identitySuite(() => app.url)
   pagesSuite(() => app.url)
   // A share of the fuzz run (fuzz.test.ts sends the full 10,000 to the Express twin).
   fuzzSuite(() => app, Number(process.env.FUZZ_NEXT_COUNT ?? 2_000))
@@ -34,4 +36,5 @@ describe('forum-pds on Express', () => {
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
   signupSuite(() => app.url)
+  identitySuite(() => app.url)
 })
