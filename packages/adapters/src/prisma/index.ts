@@ -41,6 +41,13 @@ export interface PrismaAdapterOptions {
    * it off, and other processes' events then arrive by polling (about a second).
    */
   listen?: false | PgListenConfig
+  /**
+   * SQLite only: put the database file in WAL mode (default true), as the reference PDS does. A commit
+   * then appends to the write-ahead log (one sync) instead of going through a rollback journal (several),
+   * and readers never block the writer; durability is the same. The mode is stored in the file. `false`
+   * leaves the file's journal mode alone (e.g. on a network file system, where WAL must not be used).
+   */
+  sqliteWal?: boolean
 }
 
 /** The storage adapter over the app's Prisma client (typed structurally: pass your own PrismaClient). */
@@ -67,6 +74,12 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
       : null
   const listener = listenConfig ? new PgListener(listenConfig) : undefined
   const sequencer = new PrismaSequencer(db, provider, listener)
+  let walSet = false
+  const useWal = async () => {
+    if (provider !== 'sqlite' || options.sqliteWal === false || walSet) return
+    await db.$queryRawUnsafe('PRAGMA journal_mode = WAL')
+    walSet = true
+  }
   return {
     id: `prisma:${provider}`,
     repo: new PrismaRepoStore(db, provider, () => sequencer.notify()),
@@ -83,10 +96,14 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     takedowns: hasModerationModels(db) ? new PrismaTakedownStore(db) : undefined,
     hostUsers: hasModerationModels(db) ? new PrismaHostUserStore(db) : undefined,
     communityHandles: hasCommunityModels(db) ? new PrismaCommunityHandleStore(db) : undefined,
-    migrate: () => migrate(db, provider),
+    async migrate() {
+      await useWal()
+      return migrate(db, provider)
+    },
     async check() {
       try {
         await db.$queryRawUnsafe('SELECT 1')
+        await useWal()
       } catch (err) {
         throw new StorageUnavailableError(
           `The ${provider} database cannot be reached (${(err as Error).message.split('\n')[0]}). Is it running, and is the URL right?`,
