@@ -16,7 +16,8 @@ const publicUrl = `http://localhost:${port}`
 const prisma = new PrismaClient({
   adapter: new PrismaBetterSqlite3({ url: `file:${path.join(dataDir, 'pds.db')}` }),
 })
-const storage = prismaAdapter(prisma, { provider: 'sqlite' })
+// WAL, as the reference runs its SQLite files.
+const storage = prismaAdapter(prisma, { provider: 'sqlite', sqliteWal: true })
 await storage.migrate()
 const app = createAtproto({
   publicUrl,

@@ -72,7 +72,8 @@ export function createForum(options: ForumAtprotoOptions = {}): Forum {
   const dataDir = resolve(options.dataDir ?? process.env.DATA_DIR ?? 'data')
   mkdirSync(dataDir, { recursive: true })
   const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${dataDir}/forum.db` }) })
-  const storage = prismaAdapter(prisma, { provider: 'sqlite' })
+  // WAL: the forum's schema changes run at start-up (migrate below), never through the Prisma CLI.
+  const storage = prismaAdapter(prisma, { provider: 'sqlite', sqliteWal: true })
   const secrets = devSecrets(dataDir)
   // Development runs its own PLC directory under /plc; the PDS reaches it in-process (no network).
   const plcUrl = process.env.PLC_URL ?? `${publicUrl}/plc`

@@ -1,6 +1,15 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -12,15 +21,46 @@ export const appDir = fileURLToPath(new URL('..', import.meta.url))
 
 let built = false
 
-/** `next build` the example once per test process (production mode, as users deploy it). */
+/**
+ * `next build` the example once per test run (production mode, as users deploy it). Test files run in
+ * parallel worker processes of one vitest run (same parent): a lock file makes the first build and the
+ * others wait, and a marker naming the run keeps them from rebuilding `.next` under a running server.
+ */
 export function buildApp(): void {
   if (built) return
-  execFileSync('npx', ['next', 'build'], {
-    cwd: appDir,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: 'pipe',
+  const marker = join(appDir, '.next', `.built-for-run-${process.ppid}`)
+  withFileLock(join(appDir, '.next-build.lock'), () => {
+    if (existsSync(marker)) return
+    execFileSync('npx', ['next', 'build'], {
+      cwd: appDir,
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+      stdio: 'pipe',
+    })
+    writeFileSync(marker, '')
   })
   built = true
+}
+
+/** Run `fn` holding an exclusive lock file (a lock older than 15 min is a crashed run's: taken over). */
+function withFileLock(lock: string, fn: () => void): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'))
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) unlinkSync(lock)
+      } catch {}
+      Atomics.wait(pause, 0, 0, 250)
+    }
+  }
+  try {
+    fn()
+  } finally {
+    unlinkSync(lock)
+  }
 }
 
 /** A running example server on a free loopback port. */

@@ -176,6 +176,24 @@ describe('host app with its own schema', () => {
     expect(await storage.accounts.listAppPasswords(did)).toEqual([])
   })
 
+  it('the stock CLI still migrates the file while the app holds it open (no WAL by default)', async () => {
+    // The usual loop: the dev server runs, the developer adds a model and runs `prisma migrate dev`.
+    const schema = path.join(scratch, 'prisma/schema.prisma')
+    fs.appendFileSync(
+      schema,
+      '\nmodel Tag {\n  id   Int    @id @default(autoincrement())\n  name String\n}\n',
+    )
+    const { stdout } = await node([prismaCli, 'migrate', 'dev', '--name', 'tags'], {
+      DATABASE_URL: `file:${dbFile}`,
+    })
+    expect(stdout).toMatch(/applied|in sync/i)
+    const storage = prismaAdapter(client, { provider: 'sqlite', migrations: 'app' })
+    await storage.check()
+    expect(await storage.accounts.getByHandle('alice.forum.test')).toMatchObject({
+      handle: 'alice.forum.test',
+    })
+  }, 60_000)
+
   it('check() on a database that cannot be opened names the problem', async () => {
     const broken = newClient(`file:${path.join(scratch, 'missing-dir', 'nested', 'x.db')}`)
     try {
