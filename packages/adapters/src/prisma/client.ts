@@ -41,7 +41,13 @@ export interface PrismaTx {
 export interface PrismaClientLike extends PrismaTx {
   $transaction<T>(
     fn: (tx: PrismaTx) => Promise<T>,
-    options?: { maxWait?: number; timeout?: number; isolationLevel?: string },
+    options?: {
+      maxWait?: number
+      timeout?: number
+      isolationLevel?: string
+      /** Ours, not Prisma's (stripped by serialize.ts): the transaction only reads. */
+      readOnly?: boolean
+    },
   ): Promise<T>
   $disconnect(): Promise<void>
 }

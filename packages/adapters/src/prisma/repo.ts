@@ -166,7 +166,7 @@ export class PrismaRepoStore implements RepoStore {
     // statements, without blocking writers. SQLite: Prisma's better-sqlite3 adapter has ONE connection,
     // and a query outside a transaction would run on it inside a writer's open transaction and see that
     // commit half done; a transaction queues behind the writer instead (serialize.ts).
-    const isolation = this.provider === 'sqlite' ? {} : { isolationLevel: 'RepeatableRead' }
+    const isolation = this.provider === 'sqlite' ? { readOnly: true } : { isolationLevel: 'RepeatableRead' }
     return this.client.$transaction((db) => fn(reader(db, did)), {
       maxWait: 30_000,
       timeout: 60_000,

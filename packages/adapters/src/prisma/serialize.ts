@@ -33,12 +33,16 @@ export function withTransactionDiscipline(
 ): PrismaClientLike {
   if (provider === 'postgresql') return client
   const $transaction: PrismaClientLike['$transaction'] = (fn, options) => {
-    if (provider === 'mysql') return client.$transaction(fn, { isolationLevel: 'ReadCommitted', ...options })
+    const { readOnly, ...prismaOptions } = options ?? {}
+    if (provider === 'mysql')
+      return client.$transaction(fn, { isolationLevel: 'ReadCommitted', ...prismaOptions })
     return sqliteWriterLock().run('sqlite', () =>
       client.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(`DELETE FROM atproto_repo_lock WHERE did = ''`)
+        // A reader never upgrades to write, so it needs no write lock up front: a deferred BEGIN gives
+        // it its snapshot (and one statement less).
+        if (!readOnly) await tx.$executeRawUnsafe(`DELETE FROM atproto_repo_lock WHERE did = ''`)
         return fn(tx)
-      }, options),
+      }, prismaOptions),
     )
   }
   // A Proxy rather than a copy: delegates are getters on the client, and methods must keep their `this`.
