@@ -18,6 +18,7 @@ import {
   OAuthCallbackError,
   OAuthIdentityMismatchError,
   OAuthMetadataError,
+  OAuthMissingNonceError,
   OAuthResolveError,
   OAuthSessionExpiredError,
 } from './errors.js'
@@ -120,6 +121,18 @@ describe('OAuth client against our PDS and authorization server', () => {
       `${pds.url}/xrpc/com.atproto.repo.getRecord?repo=${alice.did}&collection=${POST}&rkey=${rkey}`,
     )
     expect(((await got.json()) as { value: { title: string } }).value.title).toBe('Hello OAuth')
+
+    // Every DPoP answer of the PDS carries its nonce, errors after auth included (oauth.md), and a
+    // response without one is refused (here: an endpoint that does no DPoP auth at all).
+    expect(res.headers.get('dpop-nonce')).toBeTruthy()
+    const bad = await session.fetch('/xrpc/com.atproto.repo.createRecord', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ repo: alice.did, collection: POST, record: { $type: POST, title: 42 } }),
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.headers.get('dpop-nonce')).toBeTruthy()
+    await expect(session.fetch('/xrpc/_health')).rejects.toBeInstanceOf(OAuthMissingNonceError)
 
     // The token goes to the account's PDS only.
     await expect(session.fetch('https://other.example/xrpc/x')).rejects.toThrow(/account's PDS/)

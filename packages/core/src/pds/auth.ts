@@ -22,6 +22,8 @@ export interface PdsAuth {
    * (repo resolution, write authorization, the signing key) instead of reading it again.
    */
   account?: AccountRow
+  /** Set on the response by the XRPC server (the DPoP nonce for OAuth callers). */
+  responseHeaders?: Record<string, string>
 }
 
 /** Verifiers the PDS endpoints use. */
@@ -72,7 +74,9 @@ export function createVerifiers(ctx: PdsContext): PdsVerifiers {
     ? async (rc) => {
         const auth = await oauth(rc)
         const account = await checkAccount(auth.did)
-        return { did: auth.did, kind: 'oauth', scopes: auth.scopes, account }
+        // oauth.md: clients must refuse a DPoP response without a nonce, so every one carries it.
+        const responseHeaders = auth.dpopNonce ? { 'DPoP-Nonce': auth.dpopNonce } : undefined
+        return { did: auth.did, kind: 'oauth', scopes: auth.scopes, account, responseHeaders }
       }
     : undefined
   const access = authByScheme<PdsAuth, PdsAuth>({ bearer: session, dpop }) as AuthVerifier<PdsAuth>

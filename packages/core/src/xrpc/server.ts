@@ -19,6 +19,7 @@ import { decodeParams } from './params.js'
 import { type ProxyOptions, proxyRequest } from './proxy.js'
 import { pumpSubscription, type SocketLimits } from './subscription.js'
 import type {
+  AuthResponseHeaders,
   ConnectionInfo,
   Handler,
   HandlerInput,
@@ -224,14 +225,25 @@ export class XrpcServer implements SubscriptionHost {
     const ctx = base()
     ctx.params = this.#params(nsid, config.params, request.url)
     const auth = config.auth ? await config.auth(ctx) : undefined
-    const input = await this.#input(nsid, method, request)
-    const responseHeaders = new Headers()
-    for (const limiter of [this.options.rateLimit, config.rateLimit]) {
-      const status = limiter ? await limiter({ ...ctx, auth }) : undefined
-      if (status) for (const [k, v] of Object.entries(rateLimitHeaders(status))) responseHeaders.set(k, v)
+    const authHeaders = (auth as AuthResponseHeaders | undefined)?.responseHeaders
+    try {
+      const input = await this.#input(nsid, method, request)
+      const responseHeaders = new Headers(authHeaders)
+      for (const limiter of [this.options.rateLimit, config.rateLimit]) {
+        const status = limiter ? await limiter({ ...ctx, auth }) : undefined
+        if (status) for (const [k, v] of Object.entries(rateLimitHeaders(status))) responseHeaders.set(k, v)
+      }
+      const output = await config.handler({ ...ctx, auth, input, responseHeaders })
+      return this.#respond(nsid, config, output, responseHeaders, request.method === 'HEAD')
+    } catch (err) {
+      if (!authHeaders || typeof authHeaders !== 'object') throw err
+      // The auth's headers (a DPoP nonce) belong on error responses too.
+      const xrpcErr = toXrpcError(err)
+      if (xrpcErr.status === 500) this.#onInternalError(err, nsid)
+      const response = xrpcErr.toResponse()
+      for (const [k, v] of Object.entries(authHeaders)) response.headers.set(k, v)
+      return response
     }
-    const output = await config.handler({ ...ctx, auth, input, responseHeaders })
-    return this.#respond(nsid, config, output, responseHeaders, request.method === 'HEAD')
   }
 
   #params(nsid: string, schema: MethodConfig['params'], url: string): Record<string, unknown> {

@@ -34,8 +34,19 @@ export interface RequestContext<P = Record<string, unknown>> {
   signal: AbortSignal
 }
 
-/** Verifies credentials; throws AuthRequiredError/ForbiddenError to reject. */
+/**
+ * Verifies credentials; throws AuthRequiredError/ForbiddenError to reject. A result object with
+ * {@link AuthResponseHeaders} has those headers set on the method's response, success or error.
+ */
 export type AuthVerifier<A = unknown> = (ctx: RequestContext) => Promise<A> | A
+
+/**
+ * Headers an auth result asks for on its response (e.g. `DPoP-Nonce`: clients must refuse a DPoP
+ * response without one, oauth.md), whether the handler succeeds or fails.
+ */
+export interface AuthResponseHeaders {
+  responseHeaders?: Record<string, string>
+}
 
 /** Decoded request body. JSON bodies arrive parsed; anything else streams, size-limited. */
 export type HandlerInput =
