@@ -102,6 +102,13 @@ export class MemoryRepoStore implements RepoStore {
     return fn(reader(this.#repos.get(did) ?? emptyState()))
   }
 
+  async getRecordBlock(did: string, collection: string, rkey: string) {
+    const state = this.#repos.get(did)
+    const row = state?.records.get(collection)?.get(rkey)
+    const block = row && state!.blocks.get(row.cid.toString())
+    return block ? { cid: row!.cid, bytes: block.bytes, repoRev: row!.repoRev } : null
+  }
+
   transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T> {
     return this.#lock.run(`repo:${did}`, async () => {
       const draft = cloneState(this.#repos.get(did) ?? emptyState())

@@ -10,7 +10,8 @@ import {
 import { KeyedLock } from '../memory/lock.js'
 import type { PrismaClientLike, PrismaProvider, PrismaTx } from './client.js'
 import { lockSequencer } from './sequencer.js'
-import { insertIgnore } from './sql.js'
+import { sqliteWriterLock } from './serialize.js'
+import { ident, insertIgnore, param } from './sql.js'
 
 const toRow = (r: {
   collection: string
@@ -172,6 +173,26 @@ export class PrismaRepoStore implements RepoStore {
       timeout: 60_000,
       ...isolation,
     })
+  }
+
+  async getRecordBlock(did: string, collection: string, rkey: string) {
+    // One statement is one snapshot on every database, so no transaction (BEGIN and COMMIT are two of
+    // getRecord's round trips otherwise). SQLite: Prisma's adapter has one connection, and a statement
+    // run while a writer's transaction is open on it would see that commit half done, so it queues
+    // behind writers like a transaction does (serialize.ts).
+    const p = this.provider
+    const q = (n: string) => ident(p, n)
+    const sql = `SELECT r.${q('cid')} AS cid, r.${q('repoRev')} AS rev, b.${q('bytes')} AS bytes FROM ${q('atproto_record')} r JOIN ${q('atproto_repo_block')} b ON b.${q('did')} = r.${q('did')} AND b.${q('cid')} = r.${q('cid')} WHERE r.${q('did')} = ${param(p, 1)} AND r.${q('collection')} = ${param(p, 2)} AND r.${q('rkey')} = ${param(p, 3)}`
+    const query = () =>
+      this.client.$queryRawUnsafe<Array<{ cid: string; rev: string; bytes: Uint8Array }>>(
+        sql,
+        did,
+        collection,
+        rkey,
+      )
+    const rows = p === 'sqlite' ? await sqliteWriterLock().run('sqlite', query) : await query()
+    const row = rows[0]
+    return row ? { cid: CID.parse(row.cid), bytes: new Uint8Array(row.bytes), repoRev: row.rev } : null
   }
 
   transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T> {

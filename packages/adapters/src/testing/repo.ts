@@ -1,4 +1,4 @@
-import { type BlockMap, exportRepoBlocks } from '@next-atproto/core'
+import { type BlockMap, cidForBytes, exportRepoBlocks } from '@next-atproto/core'
 import { expect, it } from 'vitest'
 import { block, blocksOf, body, rev, type SuiteContext, sleep, uniqueDid } from './fixtures.js'
 
@@ -238,6 +238,55 @@ export function repoSuite(ctx: SuiteContext): void {
       expect((await r.getRecord(collection, 'self'))?.cid.equals(recs[0]!.cid)).toBe(true)
       expect(await r.countRecords()).toBe(rkeys.length - 1)
     })
+  })
+
+  it('reads a record with its block in one atomic read, when supported', async () => {
+    const { storage } = ctx
+    if (!storage.repo.getRecordBlock) return
+    const getRecordBlock = storage.repo.getRecordBlock.bind(storage.repo)
+    const did = uniqueDid()
+    const v1 = block({ v: 'one' })
+    const v2 = block({ v: 'two' })
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(v1), rev(1))
+      await tx.putRecord({ collection: POST, rkey: 'Ab', cid: v1.cid, repoRev: rev(1) })
+      await tx.updateRoot(v1.cid, rev(1))
+    })
+    const got = await storage.repo.getRecordBlock(did, POST, 'Ab')
+    expect(got?.cid.equals(v1.cid)).toBe(true)
+    expect(got?.bytes).toEqual(v1.bytes)
+    expect(got?.repoRev).toBe(rev(1))
+    expect(await storage.repo.getRecordBlock(did, POST, 'ab')).toBeNull() // keys are exact
+    expect(await storage.repo.getRecordBlock(uniqueDid(), POST, 'Ab')).toBeNull()
+    // A failed commit is invisible; a committed update is seen whole (new CID with its bytes).
+    await expect(
+      storage.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(v2), rev(2))
+        await tx.putRecord({ collection: POST, rkey: 'Ab', cid: v2.cid, repoRev: rev(2) })
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    expect((await storage.repo.getRecordBlock(did, POST, 'Ab'))?.cid.equals(v1.cid)).toBe(true)
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(v2), rev(2))
+      await tx.putRecord({ collection: POST, rkey: 'Ab', cid: v2.cid, repoRev: rev(2) })
+      await tx.deleteBlocks([v1.cid])
+    })
+    const updated = await storage.repo.getRecordBlock(did, POST, 'Ab')
+    expect(updated?.bytes).toEqual(v2.bytes)
+    // Concurrent with writers: every answer is a whole committed version.
+    const writes = (async () => {
+      for (let i = 3; i < 13; i++) {
+        const b = block({ v: i })
+        await storage.repo.transact(did, async (tx) => {
+          await tx.putBlocks(blocksOf(b), rev(i))
+          await tx.putRecord({ collection: POST, rkey: 'Ab', cid: b.cid, repoRev: rev(i) })
+        })
+      }
+    })()
+    const seen = await Promise.all(Array.from({ length: 30 }, () => getRecordBlock(did, POST, 'Ab')))
+    await writes
+    for (const s of seen) expect(s && cidForBytes(s.bytes).equals(s.cid)).toBe(true)
   })
 
   it('stores blocks idempotently, reports missing ones and deletes on request', async () => {

@@ -89,6 +89,16 @@ export interface RepoStore {
   transact<T>(did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T>
   /** Remove every block, record and the root of a repo (serialized with `transact` on the DID). */
   destroy(did: string): Promise<void>
+  /**
+   * Optional, **atomic**: a record's CID and block bytes as of one committed state, in one read (a
+   * join, no transaction): the hot path of `getRecord`. Null when the record or its block is absent.
+   * Without it the PDS uses {@link read}.
+   */
+  getRecordBlock?(
+    did: string,
+    collection: string,
+    rkey: string,
+  ): Promise<{ cid: CID; bytes: Uint8Array; repoRev: string } | null>
 }
 
 /** A firehose event to append: `body` is DAG-CBOR without `seq`. */

@@ -168,14 +168,20 @@ export function registerRepoMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
     },
   })
 
-  const readRecord = async (did: string, collection: string, rkey: string) =>
-    ctx.storage.repo.read(did, async (r) => {
+  const readRecord = async (did: string, collection: string, rkey: string) => {
+    // One atomic read where the adapter has it (getRecord's hot path), else a read scope.
+    if (ctx.storage.repo.getRecordBlock) {
+      const hit = await ctx.storage.repo.getRecordBlock(did, collection, rkey)
+      return hit ? { cid: hit.cid, value: decodeCbor(hit.bytes) } : null
+    }
+    return ctx.storage.repo.read(did, async (r) => {
       const row = await r.getRecord(collection, rkey)
       if (!row) return null
       const { blocks } = await r.getBlocks([row.cid])
       const bytes = blocks.get(row.cid)
       return bytes ? { cid: row.cid, value: decodeCbor(bytes) } : null
     })
+  }
 
   xrpc.query(ids.ComAtprotoRepoGetRecord, {
     params: paramsOf(ids.ComAtprotoRepoGetRecord),
