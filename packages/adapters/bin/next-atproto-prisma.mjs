@@ -11,6 +11,8 @@
 //                                                                         whose own Prisma migrations create
 //                                                                         the atproto tables
 //
+// sync/check/print take --provider (default: the datasource of the schema beside --dir); for mysql the
+// copies carry the column lengths of our MySQL migrations (@db.VarChar), so `prisma migrate` sees no drift.
 // sync relies on Prisma's multi-file schema: point `schema` in prisma.config.ts at the folder (e.g.
 // "prisma/") and the copies under prisma/atproto/ join your models. It never edits schema.prisma.
 import fs from 'node:fs'
@@ -55,14 +57,14 @@ const dir = path.resolve(values.dir)
 
 try {
   if (command === 'sync') {
-    const changed = syncFragments(dir, only)
+    const changed = syncFragments(dir, only, values.provider)
     console.log(
       changed.length
         ? `${changed.join('\n')}\nnext, run: npx prisma generate && npx prisma migrate dev`
         : `${path.relative(process.cwd(), dir) || '.'} is up to date`,
     )
   } else if (command === 'check') {
-    const problems = checkFragments(dir, only)
+    const problems = checkFragments(dir, only, values.provider)
     if (problems.length) {
       fail(
         `the next-atproto schema copies drifted:\n  ${problems.join('\n  ')}\nrun: npx next-atproto-prisma sync${values.only ? ` --only ${values.only}` : ''}${values.dir !== 'prisma/atproto' ? ` --dir ${values.dir}` : ''}`,
@@ -70,7 +72,7 @@ try {
     }
     console.log('next-atproto schema copies are up to date')
   } else if (command === 'print') {
-    process.stdout.write(printFragments(only))
+    process.stdout.write(printFragments(only, values.provider))
   } else if (command === 'migrate') {
     const url = values.url ?? process.env.DATABASE_URL
     if (!url) fail('migrate needs --url or DATABASE_URL')

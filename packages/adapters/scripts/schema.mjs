@@ -58,9 +58,99 @@ function isOurCopy(file) {
 
 const copyName = (name) => (name === 'atproto' ? 'atproto.prisma' : `atproto-${name}.prisma`)
 
-/** Fragment text as written into a user's schema folder. */
-export function fragmentText(name) {
-  return HEADER + fs.readFileSync(path.join(FRAGMENTS_DIR, `${name}.prisma`), 'utf8')
+/**
+ * Fragment text as written into a user's schema folder; for `provider` `'mysql'` with the column
+ * lengths of our MySQL migrations ({@link mysqlFlavour}).
+ */
+export function fragmentText(name, provider) {
+  const text = fs.readFileSync(path.join(FRAGMENTS_DIR, `${name}.prisma`), 'utf8')
+  return HEADER + (provider === 'mysql' ? mysqlFlavour(text) : text)
+}
+
+/**
+ * MySQL column lengths that differ from Prisma's default VARCHAR(191), as our MySQL migrations create
+ * them (0004_binary_keys and later: record keys 512, NSIDs 317, DIDs 512/2048, …), by `table.column`.
+ * The MySQL flavour of the fragments carries them as `@db.VarChar(n)`, so an app whose own
+ * `prisma migrate` owns the tables sees no drift against them. test/migrations.test.ts checks this list
+ * against a migrated MySQL database.
+ */
+export const MYSQL_VARCHAR = {
+  'atproto_account.did': 512,
+  'atproto_account.email': 254,
+  'atproto_account.handle': 253,
+  'atproto_account.passwordHash': 512,
+  'atproto_app_password.did': 512,
+  'atproto_app_password.passwordHash': 512,
+  'atproto_blob.did': 512,
+  'atproto_blob_ref.did': 512,
+  'atproto_blob_ref.recordUri': 1348,
+  'atproto_community_handle.did': 2048,
+  'atproto_community_handle.handle': 253,
+  'atproto_email_token.did': 512,
+  'atproto_host_user.did': 512,
+  'atproto_indexed_record.collection': 317,
+  'atproto_indexed_record.did': 2048,
+  'atproto_indexed_record.rkey': 512,
+  'atproto_indexed_record.uri': 2884,
+  'atproto_oauth_client_session.did': 2048,
+  'atproto_oauth_device.sub': 2048,
+  'atproto_oauth_session.sub': 2048,
+  'atproto_plc_op.did': 2048,
+  'atproto_record.collection': 317,
+  'atproto_record.did': 512,
+  'atproto_record.repoRev': 64,
+  'atproto_record.rkey': 512,
+  'atproto_refresh_token.did': 512,
+  'atproto_repo_block.did': 512,
+  'atproto_repo_block.rev': 64,
+  'atproto_repo_lock.did': 512,
+  'atproto_repo_root.did': 512,
+  'atproto_repo_root.rev': 64,
+  'atproto_seq_event.did': 2048,
+  'atproto_takedown.ref': 2048,
+  'atproto_takedown.subject': 1348,
+}
+
+/** `text` of a fragment with the `@db.VarChar(n)` of {@link MYSQL_VARCHAR} on its String fields. */
+export function mysqlFlavour(text) {
+  const tables = new Map() // model -> table, from @@map (which follows the fields)
+  let model
+  for (const line of text.split('\n')) {
+    const open = /^model (\w+) \{/.exec(line)
+    if (open) model = open[1]
+    const map = /^\s*@@map\("([^"]+)"\)/.exec(line)
+    if (map && model) tables.set(model, map[1])
+  }
+  return text
+    .split('\n')
+    .map((line) => {
+      const open = /^model (\w+) \{/.exec(line)
+      if (open) model = open[1]
+      const field = /^(\s+)(\w+)(\s+)(String\??)(.*)$/.exec(line)
+      if (!field || !model || field[5].includes('@db.')) return line
+      const len = MYSQL_VARCHAR[`${tables.get(model)}.${field[2]}`]
+      return len ? `${field[1]}${field[2]}${field[3]}${field[4]} @db.VarChar(${len})${field[5]}` : line
+    })
+    .join('\n')
+}
+
+/** The provider named in the datasource of a schema folder (or its parent's schema.prisma). */
+export function detectProvider(dir) {
+  for (const d of [dir, path.dirname(dir)]) {
+    let files = []
+    try {
+      files = fs.readdirSync(d).filter((f) => f.endsWith('.prisma'))
+    } catch {
+      continue
+    }
+    for (const f of files) {
+      const m = /datasource\s+\w+\s*\{[^}]*provider\s*=\s*"(\w+)"/.exec(
+        fs.readFileSync(path.join(d, f), 'utf8'),
+      )
+      if (m) return m[1]
+    }
+  }
+  return undefined
 }
 
 /**
@@ -68,7 +158,7 @@ export function fragmentText(name) {
  * no longer selected. Files without our header (the user's schema.prisma, models) are never touched.
  * @returns what changed, e.g. `wrote atproto-repo.prisma`
  */
-export function syncFragments(dir, only) {
+export function syncFragments(dir, only, provider = detectProvider(dir)) {
   const names = selectFragments(only)
   fs.mkdirSync(dir, { recursive: true })
   const wanted = new Set(names.map(copyName))
@@ -81,7 +171,7 @@ export function syncFragments(dir, only) {
   }
   for (const name of names) {
     const file = path.join(dir, copyName(name))
-    const text = fragmentText(name)
+    const text = fragmentText(name, provider)
     if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) continue
     fs.writeFileSync(file, text)
     changed.push(`wrote ${path.basename(file)}`)
@@ -90,13 +180,13 @@ export function syncFragments(dir, only) {
 }
 
 /** Differences between `dir` and the selected fragments (empty when in sync). */
-export function checkFragments(dir, only) {
+export function checkFragments(dir, only, provider = detectProvider(dir)) {
   const problems = []
   const names = selectFragments(only)
   for (const name of names) {
     const file = path.join(dir, copyName(name))
     if (!fs.existsSync(file)) problems.push(`missing ${file}`)
-    else if (fs.readFileSync(file, 'utf8') !== fragmentText(name)) problems.push(`outdated ${file}`)
+    else if (fs.readFileSync(file, 'utf8') !== fragmentText(name, provider)) problems.push(`outdated ${file}`)
   }
   if (fs.existsSync(dir)) {
     for (const f of fs.readdirSync(dir)) {
@@ -110,9 +200,12 @@ export function checkFragments(dir, only) {
 }
 
 /** Every selected fragment concatenated, for single-file schema users. */
-export function printFragments(only) {
+export function printFragments(only, provider) {
   return selectFragments(only)
-    .map((n) => fs.readFileSync(path.join(FRAGMENTS_DIR, `${n}.prisma`), 'utf8'))
+    .map((n) => {
+      const text = fs.readFileSync(path.join(FRAGMENTS_DIR, `${n}.prisma`), 'utf8')
+      return provider === 'mysql' ? mysqlFlavour(text) : text
+    })
     .join('\n')
 }
 
@@ -129,7 +222,7 @@ export function writeProviderSchema(dir, provider, { output } = {}) {
     path.join(dir, 'schema.prisma'),
     `${generator}datasource db {\n  provider = "${provider}"\n}\n`,
   )
-  syncFragments(dir)
+  syncFragments(dir, undefined, provider)
 }
 
 /** Newest modification time (ms) of the fragments. */

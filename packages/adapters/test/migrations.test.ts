@@ -201,6 +201,34 @@ describe.runIf((await postgresAvailable()) && (await mysqlAvailable()))('MySQL m
       expect(pc.columns.length).toBeGreaterThan(50)
       expect(mc.columns).toEqual(pc.columns)
       expect(mc.indexes).toEqual(pc.indexes)
+
+      // The MySQL flavour of the fragments names exactly the widened columns, at their lengths, so an
+      // app whose own `prisma migrate` owns the tables sees no drift against our DDL.
+      const u = new URL(m.url)
+      const c = await mariadb.createConnection({
+        host: u.hostname,
+        port: Number(u.port || 3306),
+        user: decodeURIComponent(u.username) || 'root',
+        password: decodeURIComponent(u.password),
+        database: u.pathname.slice(1),
+      })
+      const widened = (
+        await c.query(
+          `SELECT TABLE_NAME t, COLUMN_NAME c, CHARACTER_MAXIMUM_LENGTH n FROM information_schema.columns
+           WHERE table_schema = DATABASE() AND table_name LIKE 'atproto%' AND DATA_TYPE = 'varchar'
+             AND CHARACTER_MAXIMUM_LENGTH <> 191`,
+        )
+      ).map((r: { t: string; c: string; n: number | bigint }) => [`${r.t}.${r.c}`, Number(r.n)])
+      await c.end()
+      const { MYSQL_VARCHAR, mysqlFlavour, allFragments } = await import('../scripts/schema.mjs')
+      expect(Object.fromEntries(widened.sort())).toEqual(
+        Object.fromEntries(Object.entries(MYSQL_VARCHAR as Record<string, number>).sort()),
+      )
+      const annotated = allFragments()
+        .map((n: string) => mysqlFlavour(fs.readFileSync(path.join(pkg, 'prisma', `${n}.prisma`), 'utf8')))
+        .join('\n')
+        .match(/@db\.VarChar\(\d+\)/g)
+      expect(annotated?.length).toBe(widened.length)
     } finally {
       await Promise.all([p.drop(), m.drop()])
     }
