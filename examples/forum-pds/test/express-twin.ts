@@ -43,6 +43,7 @@ export async function startExpressTwin(): Promise<RunningApp> {
   await atproto.start()
   return {
     url: `http://127.0.0.1:${port}`,
+    dataDir,
     async stop() {
       await ws.close()
       server.closeAllConnections()

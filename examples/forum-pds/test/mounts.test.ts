@@ -20,7 +20,10 @@ describe('forum-pds on Next.js (next build + custom server)', () => {
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
   signupSuite(() => app.url)
-  identitySuite(() => app.url)
+  identitySuite(
+    () => app.url,
+    () => app.dataDir,
+  )
   pagesSuite(() => app.url)
   // A share of the fuzz run (fuzz.test.ts sends the full 10,000 to the Express twin).
   fuzzSuite(() => app, Number(process.env.FUZZ_NEXT_COUNT ?? 2_000))
@@ -36,5 +39,8 @@ describe('forum-pds on Express', () => {
   pdsSuite(() => app.url)
   syncSuite(() => app.url)
   signupSuite(() => app.url)
-  identitySuite(() => app.url)
+  identitySuite(
+    () => app.url,
+    () => app.dataDir,
+  )
 })

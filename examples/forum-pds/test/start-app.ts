@@ -66,6 +66,8 @@ function withFileLock(lock: string, fn: () => void): void {
 /** A running example server on a free loopback port. */
 export interface RunningApp {
   url: string
+  /** The app's data folder (its SQLite database is `forum.db`), when it has one. */
+  dataDir?: string
   stop(): Promise<void>
 }
 
@@ -115,6 +117,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   })
   return {
     url,
+    dataDir,
     async stop() {
       if (child.exitCode !== null) return
       child.kill('SIGTERM')

@@ -3,9 +3,11 @@
  * logic lives in @next-atproto/core, which speaks Web `Request`/`Response`.
  */
 
+import { remoteAddressOf } from './remote-address.js'
+
 /** What the mounts need of the core app object (structural, so any version of core fits). */
 export interface FetchHandler {
-  fetch(request: Request): Promise<Response>
+  fetch(request: Request, connection?: { remoteAddress?: string }): Promise<Response>
 }
 
 /** Route handler signature Next.js expects from a `route.ts` export. */
@@ -27,7 +29,8 @@ export function toNextJsHandler(app: FetchHandler): {
   PATCH: RouteHandler
   OPTIONS: RouteHandler
 } {
-  const handler: RouteHandler = (request) => app.fetch(request)
+  // The client address comes from createNextServer (see remote-address.ts); without it, unknown.
+  const handler: RouteHandler = (request) => app.fetch(request, { remoteAddress: remoteAddressOf(request) })
   return {
     GET: handler,
     HEAD: handler,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
@@ -5,6 +6,7 @@ import {
   installClientErrorHandler,
   type NodeSubscriptionHost,
 } from '@next-atproto/core/node'
+import { REMOTE_ADDRESS_HEADER, setRemoteAddressSecret } from './remote-address.js'
 
 /** Takes over the WebSocket upgrades it owns; returns false to leave the socket to someone else. */
 export interface UpgradeHandler {
@@ -58,7 +60,12 @@ export async function createNextServer(options: NextServerOptions): Promise<{
   const handle = nextApp.getRequestHandler()
 
   const ws = options.websocket ?? createNodeWebSocket(options.app)
+  // Route handlers never see the socket: hand them the client address in a header only this server
+  // writes (always overwritten, and proven by a per-process secret), so per-address rate limits work.
+  const secret = randomBytes(16).toString('hex')
+  setRemoteAddressSecret(secret)
   const server = createServer((req, res) => {
+    req.headers[REMOTE_ADDRESS_HEADER] = `${secret} ${req.socket.remoteAddress ?? ''}`
     handle(req, res).catch((err) => {
       console.error('next-atproto: Next.js request handler failed', err)
       if (res.headersSent) return void res.destroy()
