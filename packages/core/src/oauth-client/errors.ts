@@ -55,17 +55,3 @@ export class OAuthSessionExpiredError extends OAuthClientError {
 export class OAuthRefreshTimeoutError extends OAuthClientError {
   override name = 'OAuthRefreshTimeoutError'
 }
-
-/**
- * The PDS answered a DPoP-bound request without a `DPoP-Nonce` header: oauth.md requires clients to
- * reject such responses (servers issue nonces on every DPoP response).
- */
-export class OAuthMissingNonceError extends OAuthClientError {
-  constructor(
-    readonly response: Response,
-    url: string,
-  ) {
-    super(`${url} answered a DPoP request without a DPoP-Nonce header`)
-  }
-  override name = 'OAuthMissingNonceError'
-}

@@ -4,12 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import * as oauth from 'oauth4webapi'
-import {
-  OAuthClientError,
-  OAuthMissingNonceError,
-  OAuthRefreshTimeoutError,
-  OAuthSessionExpiredError,
-} from './errors.js'
+import { OAuthClientError, OAuthRefreshTimeoutError, OAuthSessionExpiredError } from './errors.js'
 import type { OAuthClient } from './oauth-client.js'
 import { errorCode, toTokenSet, withNonceRetry } from './oauth-client.js'
 import type { OAuthClientSessionRecord, OAuthTokenSet } from './store.js'
@@ -171,16 +166,13 @@ export class OAuthSession {
     for (let nonceRetried = false; ; ) {
       const dpop = await this.client.dpop(this.id, this.#row.dpopKey)
       try {
-        return requireNonce(
-          await oauth.protectedResourceRequest(
-            tokens.accessToken,
-            method,
-            url,
-            new Headers(headers),
-            body,
-            this.client.httpOptions({ DPoP: dpop }),
-          ),
+        return await oauth.protectedResourceRequest(
+          tokens.accessToken,
+          method,
           url,
+          new Headers(headers),
+          body,
+          this.client.httpOptions({ DPoP: dpop }),
         )
       } catch (err) {
         if (!(err instanceof oauth.WWWAuthenticateChallengeError)) throw err
@@ -195,7 +187,7 @@ export class OAuthSession {
           tokens = this.#row.tokens
           continue
         }
-        return requireNonce(err.response, url)
+        return err.response
       }
     }
   }
@@ -204,11 +196,4 @@ export class OAuthSession {
   async signOut(): Promise<void> {
     await this.client.signOut(this.#row)
   }
-}
-
-/** oauth.md: a client must reject a response to a DPoP request that carries no `DPoP-Nonce`. */
-function requireNonce(response: Response, url: URL): Response {
-  if (!response.headers.has('dpop-nonce'))
-    throw new OAuthMissingNonceError(response, url.origin + url.pathname)
-  return response
 }
