@@ -3,40 +3,18 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MemoryBlobStore, memoryAdapter, prismaAdapter } from '@next-atproto/adapters'
-import {
-  AccountSigningKey,
-  type Atproto,
-  createAtproto,
-  pds,
-  plcService,
-  type StorageAdapter,
-} from '@next-atproto/core'
+import { memoryAdapter, prismaAdapter } from '@next-atproto/adapters'
+import type { Atproto, StorageAdapter } from '@next-atproto/core'
 import { initTRPC, TRPCError } from '@trpc/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sqliteClient } from '../../adapters/test/clients.js'
+import { inProcessPds } from '../../core/src/pds/test-pds-app.js'
 import { createAtprotoRouter } from './trpc.js'
 
 const publicUrl = 'http://pds.test'
 
 function makeApp(storage: StorageAdapter): Atproto {
-  const app: Atproto = createAtproto({
-    publicUrl,
-    services: [
-      plcService({ store: storage.plc! }),
-      pds({
-        storage,
-        blobstore: new MemoryBlobStore(),
-        jwtSecret: 'x'.repeat(32),
-        handleDomains: ['.test'],
-        plcUrl: `${publicUrl}/plc`,
-        plcRotationKey: AccountSigningKey.generate(),
-        rateLimits: false,
-        fetch: (input, init) => app.fetch(new Request(input as string, init)),
-      }),
-    ],
-  })
-  return app
+  return inProcessPds({ publicUrl, storage }).app
 }
 
 async function xrpc(app: Atproto, nsid: string, body: unknown, token?: string) {

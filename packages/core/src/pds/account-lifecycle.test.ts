@@ -1,12 +1,10 @@
 // Account lifecycle through @atproto/api against an in-process PDS (memory storage, captured email).
 import { AtpAgent } from '@atproto/api'
 import { verifySignature } from '@atproto/crypto'
-import { MemoryBlobStore, memoryAdapter } from '@next-atproto/adapters'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type Atproto, createAtproto } from '../atproto.js'
-import { plcService } from '../plc/service.js'
-import { pds } from './index.js'
-import { AccountSigningKey } from './signing-key.js'
+import type { Atproto } from '../atproto.js'
+import type { pds } from './index.js'
+import { inProcessPds } from './test-pds-app.js'
 
 const publicUrl = 'http://pds.test'
 const mail: Array<{ to: string; text: string }> = []
@@ -16,25 +14,7 @@ const agentFor = () =>
 const codeIn = (text: string) => /([A-Z0-9]{5}-[A-Z0-9]{5})/.exec(text)![1]!
 
 function makeApp(rateLimits?: Parameters<typeof pds>[0]['rateLimits']): Atproto {
-  const storage = memoryAdapter()
-  const made: Atproto = createAtproto({
-    publicUrl,
-    services: [
-      plcService({ store: storage.plc! }),
-      pds({
-        storage,
-        blobstore: new MemoryBlobStore(),
-        jwtSecret: 'x'.repeat(32),
-        handleDomains: ['.test'],
-        plcUrl: `${publicUrl}/plc`,
-        plcRotationKey: AccountSigningKey.generate(),
-        email: { send: async (m) => void mail.push(m) },
-        rateLimits,
-        fetch: (input, init) => made.fetch(new Request(input as string, init)),
-      }),
-    ],
-  })
-  return made
+  return inProcessPds({ publicUrl, email: { send: async (m) => void mail.push(m) }, rateLimits }).app
 }
 
 beforeAll(async () => {

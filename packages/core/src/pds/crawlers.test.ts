@@ -7,13 +7,10 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { AtpAgent } from '@atproto/api'
-import { MemoryBlobStore, memoryAdapter } from '@next-atproto/adapters'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type Atproto, createAtproto } from '../atproto.js'
-import { plcService } from '../plc/service.js'
+import type { Atproto } from '../atproto.js'
 import { CrawlerNotifier, requestCrawlUrl } from './crawlers.js'
-import { pds } from './index.js'
-import { AccountSigningKey } from './signing-key.js'
+import { inProcessPds } from './test-pds-app.js'
 
 interface Relay {
   url: string
@@ -52,27 +49,7 @@ const until = async (pred: () => boolean, ms = 15_000) => {
 }
 
 function makeApp(crawlers: string[], crawlIntervalMs: number): Atproto {
-  const storage = memoryAdapter()
-  const publicUrl = 'http://pds.crawl.test'
-  const app: Atproto = createAtproto({
-    publicUrl,
-    services: [
-      plcService({ store: storage.plc! }),
-      pds({
-        storage,
-        blobstore: new MemoryBlobStore(),
-        jwtSecret: 'x'.repeat(32),
-        handleDomains: ['.test'],
-        plcUrl: `${publicUrl}/plc`,
-        plcRotationKey: AccountSigningKey.generate(),
-        rateLimits: false,
-        crawlers,
-        crawlIntervalMs,
-        fetch: (input, init) => app.fetch(new Request(input as string, init)),
-      }),
-    ],
-  })
-  return app
+  return inProcessPds({ publicUrl: 'http://pds.crawl.test', crawlers, crawlIntervalMs }).app
 }
 
 const agentOf = (app: Atproto) =>

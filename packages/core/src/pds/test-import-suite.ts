@@ -11,17 +11,14 @@ import {
   verifyRepoCar,
   WriteOpAction,
 } from '@atproto/repo'
-import { MemoryBlobStore } from '@next-atproto/adapters'
 import { CID as MfCid } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Atproto, createAtproto } from '../atproto.js'
+import type { Atproto } from '../atproto.js'
 import { decodeCbor } from '../data/cbor.js'
-import { plcService } from '../plc/service.js'
 import { readCarBytes } from '../repo/car.js'
 import type { StorageAdapter } from '../storage/types.js'
-import { pds } from './index.js'
-import { AccountSigningKey } from './signing-key.js'
+import { inProcessPds } from './test-pds-app.js'
 
 const publicUrl = 'http://pds.test'
 const CAR = 'application/vnd.ipld.car'
@@ -34,23 +31,7 @@ const agentFor = () =>
 export function importRepoSuite(makeStorage: () => Promise<StorageAdapter>): void {
   beforeAll(async () => {
     storage = await makeStorage()
-    const made: Atproto = createAtproto({
-      publicUrl,
-      services: [
-        plcService({ store: storage.plc! }),
-        pds({
-          storage,
-          blobstore: new MemoryBlobStore(),
-          jwtSecret: 'x'.repeat(32),
-          handleDomains: ['.test'],
-          plcUrl: `${publicUrl}/plc`,
-          plcRotationKey: AccountSigningKey.generate(),
-          maxImportSize: 256 * 1024,
-          rateLimits: false,
-          fetch: (input, init) => made.fetch(new Request(input as string, init)),
-        }),
-      ],
-    })
+    const made = inProcessPds({ publicUrl, storage, maxImportSize: 256 * 1024 }).app
     app = made
     await app.start()
   })

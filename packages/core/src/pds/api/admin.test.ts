@@ -5,14 +5,12 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AtpAgent } from '@atproto/api'
 import { verifySignature } from '@atproto/crypto'
-import { MemoryBlobStore, memoryAdapter } from '@next-atproto/adapters'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Atproto, createAtproto } from '../../atproto.js'
+import type { Atproto } from '../../atproto.js'
 import { decodeCbor } from '../../data/cbor.js'
-import { plcService } from '../../plc/service.js'
 import type { StorageAdapter } from '../../storage/types.js'
-import { type PdsOptions, pds } from '../index.js'
-import { AccountSigningKey } from '../signing-key.js'
+import type { PdsOptions } from '../index.js'
+import { inProcessPds } from '../test-pds-app.js'
 
 const publicUrl = 'http://pds.test'
 const ADMIN_PASSWORD = 'admin-secret-1'
@@ -24,27 +22,12 @@ const admin = { headers: basic(ADMIN_PASSWORD) }
 const mail: Array<{ to: string; subject: string; text: string }> = []
 
 function makeApp(extra: Partial<PdsOptions> = {}): { app: Atproto; storage: StorageAdapter } {
-  const storage = memoryAdapter()
-  const app: Atproto = createAtproto({
+  return inProcessPds({
     publicUrl,
-    services: [
-      plcService({ store: storage.plc! }),
-      pds({
-        storage,
-        blobstore: new MemoryBlobStore(),
-        jwtSecret: 'x'.repeat(32),
-        handleDomains: ['.test'],
-        plcUrl: `${publicUrl}/plc`,
-        plcRotationKey: AccountSigningKey.generate(),
-        adminPassword: ADMIN_PASSWORD,
-        rateLimits: false,
-        email: { send: async (m) => void mail.push(m) },
-        fetch: (input, init) => app.fetch(new Request(input as string, init)),
-        ...extra,
-      }),
-    ],
+    adminPassword: ADMIN_PASSWORD,
+    email: { send: async (m) => void mail.push(m) },
+    ...extra,
   })
-  return { app, storage }
 }
 
 // The moderation service: records what reached it and answers like a labeler would.
