@@ -465,7 +465,9 @@ describe('an access token the server calls expired', () => {
   let pds: TestPds
   let frank: { did: string; handle: string; password: string }
   beforeAll(async () => {
-    pds = await startTestPds({ lifetimes: { accessToken: 1 } })
+    // 3 s: short enough to wait out, long enough that the refreshed token outlives the retry on a
+    // loaded machine (1 s was not: the retried write sometimes met an expired token again).
+    pds = await startTestPds({ lifetimes: { accessToken: 3 } })
     frank = await pds.createAccount('frank')
   })
   afterAll(() => pds.close())
@@ -480,7 +482,7 @@ describe('an access token the server calls expired', () => {
       true,
     )
     expect(await client.store.saveRefreshedTokens(session.id, 'test', tokens)).toBe(true)
-    await new Promise((r) => setTimeout(r, 2200))
+    await new Promise((r) => setTimeout(r, 3300))
     const mark = pds.log.length
     const res = await createRecord(session, 'After expiry')
     expect(res.status).toBe(200)
