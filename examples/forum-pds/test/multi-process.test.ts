@@ -1,12 +1,4 @@
-// Two app processes over one PostgreSQL database (issue 6): writes go to both, interleaved and
-// concurrent, on several accounts; each process's firehose must deliver the same single ordered log
-// (same seqs, byte-identical events, no gap or repeat), every #commit verifying by sync 1.1 inversion
-// and chaining on its repo's previous commit. Also prints the cross-process latency (write returned on
-// one process -> event received on the other's firehose) with LISTEN/NOTIFY and with polling only, and
-// the same over one SQLite file (woken by PRAGMA data_version).
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,7 +15,7 @@ import {
   postgresAvailable,
   type TestDatabase,
 } from '../../../packages/adapters/test/databases.js'
-import { freePort } from './start-app.js'
+import { freePort, spawnServer } from './start-app.js'
 
 const script = fileURLToPath(new URL('./pds-process.ts', import.meta.url))
 const secrets = {
@@ -39,43 +31,18 @@ interface Proc {
 
 async function startProcess(databaseUrl: string, listen: boolean, provider = 'postgresql'): Promise<Proc> {
   const port = await freePort()
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+  return spawnServer({
+    name: 'pds process',
+    script,
     env: {
-      ...process.env,
       ...secrets,
       PROVIDER: provider,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       LISTEN: listen ? '1' : '0',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: 90_000,
   })
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`process did not start:\n${output}`)), 90_000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const match = /ready on (http:\/\/\S+?) /.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`process exited with ${code}:\n${output}`))
-    })
-  })
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null) return
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    },
-  }
 }
 
 interface Received {
