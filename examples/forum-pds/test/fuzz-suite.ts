@@ -5,16 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createForumAtproto } from '../lib/atproto.js'
-import {
-  checkAnswer,
-  type FuzzAccount,
-  type FuzzCase,
-  type FuzzTarget,
-  generateCase,
-  Rng,
-  sendHttp,
-  sendRaw,
-} from './fuzz-requests.js'
+import { checkAnswer, sendHttp, sendRaw } from './fuzz-answers.js'
+import { type FuzzAccount, type FuzzCase, type FuzzTarget, generateCase, Rng } from './fuzz-requests.js'
 import type { RunningApp } from './start-app.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_201)
