@@ -38,16 +38,28 @@ export interface SessionJwtOptions {
   audience?: string
 }
 
+/** Verified session tokens remembered per verifier. */
+const VERIFIED_TOKENS = 10_000
+
 /** Verify a legacy `Authorization: Bearer` session JWT (HS256). */
 export function sessionJwtVerifier(
   options: SessionJwtOptions,
 ): (ctx: RequestContext) => Promise<SessionAuth> {
   const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
+  // Tokens whose signature, typ and aud already verified (a client sends the same access token with
+  // every request until it expires): a hit skips the HMAC and jose's key import, and only the expiry is
+  // checked again. Bounded; the oldest entries go first.
+  const verified = new Map<string, SessionAuth>()
   return async ({ request }) => {
     const auth = parseAuthorization(request)
     if (!auth) throw new AuthRequiredError(undefined, 'AuthMissing')
     if (auth.scheme !== 'bearer' || !auth.credentials) {
       throw new AuthRequiredError('Unexpected authorization type', 'InvalidToken')
+    }
+    const hit = verified.get(auth.credentials)
+    if (hit) {
+      if (typeof hit.payload.exp === 'number' && hit.payload.exp > Date.now() / 1000) return hit
+      verified.delete(auth.credentials)
     }
     let payload: JWTPayload
     try {
@@ -68,7 +80,13 @@ export function sessionJwtVerifier(
     if (payload.cnf !== undefined) throw new AuthRequiredError('Malformed token', 'InvalidToken')
     const scope = typeof payload.scope === 'string' ? payload.scope : ''
     if (!options.scopes.includes(scope)) throw new AuthRequiredError('Bad token scope', 'InvalidToken')
-    return { type: 'session', did: payload.sub, scope, token: auth.credentials, payload }
+    const result: SessionAuth = { type: 'session', did: payload.sub, scope, token: auth.credentials, payload }
+    // Only tokens that expire are remembered (jose accepts a token without `exp`; it is verified each time).
+    if (typeof payload.exp === 'number') {
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!)
+      verified.set(auth.credentials, result)
+    }
+    return result
   }
 }
 

@@ -1,0 +1,196 @@
+// The SQLite direct connections (src/prisma/sqlite-direct.ts) beside the app's own Prisma connection on
+// the same file: locks held elsewhere, a repo moved by another writer, and data that each side reads
+// back exactly as the other wrote it. The storage contract itself runs on them in storage.test.ts.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { prismaAdapter } from '../src/prisma/index.js'
+import { accountRow, block, blocksOf, body, rev, sleep, uniqueDid } from '../src/testing/fixtures.js'
+import { sqliteClient } from './clients.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'atproto-direct-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let files = 0
+
+async function open(opts: { wal?: boolean; timestampFormat?: 'iso8601' | 'unixepoch-ms' } = {}) {
+  const url = `file:${join(dir, `d${files++}.db`)}`
+  const client = sqliteClient(
+    url,
+    opts.timestampFormat ? { timestampFormat: opts.timestampFormat } : undefined,
+  )
+  const direct = prismaAdapter(client, { provider: 'sqlite', sqliteWal: opts.wal ?? false })
+  await direct.migrate()
+  // The same file through Prisma only (the app's view, or an adapter with the fast path off).
+  const plainClient = sqliteClient(
+    url,
+    opts.timestampFormat ? { timestampFormat: opts.timestampFormat } : undefined,
+  )
+  const plain = prismaAdapter(plainClient, { provider: 'sqlite', sqliteDirect: false })
+  return { url, client, direct, plain, plainClient }
+}
+
+const POST = 'app.test.post'
+
+describe('SQLite direct connections', () => {
+  it('are used for a file database and not for an in-memory one', async () => {
+    const { direct, plain } = await open()
+    expect(await direct.usesSqliteDirect()).toBe(true)
+    expect(await plain.usesSqliteDirect()).toBe(false)
+    const memory = prismaAdapter(sqliteClient('file::memory:'), { provider: 'sqlite' })
+    expect(await memory.usesSqliteDirect()).toBe(false)
+    await Promise.all([direct.close(), plain.close(), memory.close()])
+  })
+
+  for (const timestampFormat of ['iso8601', 'unixepoch-ms'] as const) {
+    it(`write rows Prisma reads back, and read rows Prisma wrote (${timestampFormat})`, async () => {
+      const { direct, plain } = await open({ wal: true, timestampFormat })
+      const before = Date.now() - 1000
+      const did = uniqueDid()
+      const rec = block({ text: 'direct' })
+      await direct.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(rec), rev(1))
+        await tx.putRecord({ collection: POST, rkey: 'a', cid: rec.cid, repoRev: rev(1) })
+        await tx.updateRoot(rec.cid, rev(1))
+        await tx.sequence([{ did, type: 'commit', body: body(1) }])
+      })
+      const row = await plain.repo.read(did, (r) => r.getRecord(POST, 'a'))
+      expect(row?.cid.equals(rec.cid)).toBe(true)
+      expect(row!.indexedAt.getTime()).toBeGreaterThan(before)
+      expect(row!.indexedAt.getTime()).toBeLessThanOrEqual(Date.now())
+      const [event] = await plain.sequencer.range({ after: 0, limit: 10 })
+      expect(event?.body).toEqual(body(1))
+      expect(event!.time.getTime()).toBeGreaterThan(before)
+      // Retention compares times in SQL: the cut-off must be written the way the rows are.
+      expect(await direct.sequencer.earliestAfter!(new Date(before))).toBe(event!.seq)
+      expect(await direct.sequencer.earliestAfter!(new Date(Date.now() + 60_000))).toBeNull()
+
+      // The other way: Prisma writes, the direct side reads.
+      const other = uniqueDid()
+      const two = block({ text: 'prisma' })
+      await plain.repo.transact(other, async (tx) => {
+        await tx.putBlocks(blocksOf(two), rev(1))
+        await tx.putRecord({ collection: POST, rkey: 'b', cid: two.cid, repoRev: rev(1) })
+        await tx.updateRoot(two.cid, rev(1))
+      })
+      const back = await direct.repo.read(other, (r) => r.getRecord(POST, 'b'))
+      expect(back?.indexedAt.getTime()).toBeGreaterThan(before)
+      expect((await direct.repo.getRecordBlock!(other, POST, 'b'))?.bytes).toEqual(two.bytes)
+      await plain.accounts.create(accountRow(other, { email: 'a@example.com' }))
+      await plain.accounts.updateStatus(other, 'deactivated')
+      expect(await direct.accounts.getByDid(other)).toEqual(await plain.accounts.getByDid(other))
+      expect((await direct.accounts.getByDid(other))?.deactivatedAt).toBeInstanceOf(Date)
+      await Promise.all([direct.close(), plain.close()])
+    })
+  }
+
+  for (const wal of [true, false]) {
+    it(`wait for a write lock the app's own Prisma transaction holds, without blocking the event loop (${wal ? 'WAL' : 'rollback journal'})`, async () => {
+      const { direct, plain, plainClient } = await open({ wal })
+      const did = uniqueDid()
+      const rec = block({ n: 1 })
+      let hostDone = 0
+      const host = plainClient.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`INSERT INTO atproto_repo_lock (did) VALUES ('host-lock')`)
+        await sleep(300)
+        hostDone = Date.now()
+      })
+      await sleep(30) // the host's transaction now holds SQLite's write lock
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 10)
+      await direct.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(rec), rev(1))
+        await tx.updateRoot(rec.cid, rev(1))
+        await tx.sequence([{ did, type: 'commit', body: body(2) }])
+      })
+      const committed = Date.now()
+      clearInterval(timer)
+      await host
+      // The commit landed after the host's transaction let go, and timers kept firing meanwhile.
+      expect(committed).toBeGreaterThanOrEqual(hostDone)
+      expect(ticks).toBeGreaterThan(10)
+      expect((await plain.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(1))
+      const locks = await plainClient.$queryRawUnsafe<Array<{ did: string }>>(
+        'SELECT did FROM atproto_repo_lock',
+      )
+      expect(locks.map((l) => l.did)).toEqual(['host-lock'])
+      await Promise.all([direct.close(), plain.close()])
+    })
+  }
+
+  it('run a commit again when another writer moved the repo under it, and lose neither write', async () => {
+    const { direct, plain, plainClient } = await open({ wal: true })
+    const did = uniqueDid()
+    const one = block({ v: 1 })
+    await direct.repo.transact(did, (tx) => tx.updateRoot(one.cid, rev(1)))
+    const seen: string[] = []
+    await direct.repo.transact(did, async (tx) => {
+      const root = await tx.getRoot()
+      seen.push(root!.rev)
+      // Another process commits to this repo while the first attempt is running.
+      if (seen.length === 1) {
+        await plainClient.$executeRawUnsafe(
+          'UPDATE atproto_repo_root SET rev = ? WHERE did = ?',
+          rev(Number(root!.rev.slice(2)) + 1),
+          did,
+        )
+      }
+      await tx.updateRoot(one.cid, rev(Number(root!.rev.slice(2)) + 1))
+      await tx.sequence([{ did, type: 'commit', body: body(seen.length) }])
+    })
+    expect(seen).toEqual([rev(1), rev(2)])
+    expect((await plain.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(3))
+    // Only the attempt that committed left an event.
+    const events = (await plain.sequencer.range({ after: 0, limit: 10 })).filter((e) => e.did === did)
+    expect(events.map((e) => e.body)).toEqual([body(2)])
+    await Promise.all([direct.close(), plain.close()])
+  })
+
+  it('serialize two adapters of one process on the same repo (one lock per file and DID)', async () => {
+    const { url, direct, plain } = await open({ wal: true })
+    const second = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })
+    const did = uniqueDid()
+    const rec = block({ n: 0 })
+    const order: number[] = []
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? second : direct).repo.transact(did, async (tx) => {
+          const root = await tx.getRoot()
+          const n = root ? Number(root.rev.slice(2)) : 0
+          order.push(n)
+          await sleep(2)
+          await tx.updateRoot(rec.cid, rev(n + 1))
+        }),
+      ),
+    )
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect((await plain.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(10))
+    await Promise.all([direct.close(), plain.close(), second.close()])
+  })
+
+  it('see their own point writes inside a commit, and nothing of a failed one afterwards', async () => {
+    const { direct, plain } = await open({ wal: true })
+    const did = uniqueDid()
+    const a = block({ a: 1 })
+    const b = block({ b: 2 })
+    await direct.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(a, b), rev(1))
+      await tx.putRecord({ collection: POST, rkey: 'x', cid: a.cid, repoRev: rev(1) })
+      await tx.deleteBlocks([b.cid])
+      await tx.updateRoot(a.cid, rev(1))
+      const { blocks, missing } = await tx.getBlocks([a.cid, b.cid])
+      expect(blocks.get(a.cid)).toEqual(a.bytes)
+      expect(missing.map(String)).toEqual([b.cid.toString()])
+      expect((await tx.getRecord(POST, 'x'))?.cid.equals(a.cid)).toBe(true)
+      expect((await tx.getRoot())?.rev).toBe(rev(1))
+      await tx.deleteRecord(POST, 'x')
+      expect(await tx.getRecord(POST, 'x')).toBeNull()
+    })
+    await plain.repo.read(did, async (r) => {
+      expect((await r.getRoot())?.rev).toBe(rev(1))
+      expect(await r.getRecord(POST, 'x')).toBeNull()
+      expect((await r.getBlocks([b.cid])).missing).toHaveLength(1)
+    })
+    await Promise.all([direct.close(), plain.close()])
+  })
+})
