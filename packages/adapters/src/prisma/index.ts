@@ -13,7 +13,7 @@ import { PrismaPlcStore } from './plc.js'
 import { PrismaRepoStore } from './repo.js'
 import { PrismaSequencer } from './sequencer.js'
 import { withTransactionDiscipline } from './serialize.js'
-import { SqliteAccountStore } from './sqlite-accounts.js'
+import { SqliteAccountStore, SqliteTakedownStore } from './sqlite-accounts.js'
 import { SqliteDirect } from './sqlite-direct.js'
 import { SqliteRepoStore } from './sqlite-repo.js'
 import { SqliteSequencer } from './sqlite-sequencer.js'
@@ -118,7 +118,11 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
     oauthClient: hasOAuthClientModels(db) ? new PrismaOAuthClientStore(db) : undefined,
     identityCache: hasIdentityModels(db) ? new PrismaIdentityCache(db) : undefined,
     indexer: hasIndexerModels(db) ? new PrismaIndexerStore(db) : undefined,
-    takedowns: hasModerationModels(db) ? new PrismaTakedownStore(db) : undefined,
+    takedowns: hasModerationModels(db)
+      ? direct
+        ? new SqliteTakedownStore(db, direct)
+        : new PrismaTakedownStore(db)
+      : undefined,
     hostUsers: hasModerationModels(db) ? new PrismaHostUserStore(db) : undefined,
     communityHandles: hasCommunityModels(db) ? new PrismaCommunityHandleStore(db) : undefined,
     async usesSqliteDirect() {

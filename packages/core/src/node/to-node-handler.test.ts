@@ -112,6 +112,30 @@ describe('plain http.createServer', () => {
     expect(peak - before).toBeLessThan(96 * MiB)
   })
 
+  it('sends a one-chunk body with its length in one write, and a longer stream chunked', async () => {
+    const raw = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(base).port), '127.0.0.1')
+        let text = ''
+        socket.on('data', (d) => {
+          text += d.toString('latin1')
+        })
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`)
+      })
+    const small = await raw('/xrpc/io.test.whoami')
+    const [head, body] = small.split('\r\n\r\n') as [string, string]
+    expect(head).toMatch(new RegExp(`\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`, 'i'))
+    expect(head).not.toMatch(/transfer-encoding/i)
+    expect(JSON.parse(body).ip).toBe('127.0.0.1')
+    const big = await raw('/xrpc/io.test.download?mib=2')
+    const bigHead = big.slice(0, big.indexOf('\r\n\r\n'))
+    expect(bigHead).toMatch(/\r\ntransfer-encoding: chunked/i)
+    expect(bigHead).not.toMatch(/content-length/i)
+    expect(big.endsWith('0\r\n\r\n')).toBe(true)
+  })
+
   it('uses X-Forwarded-* only when trustProxy is set', async () => {
     const headers = {
       'x-forwarded-proto': 'https',

@@ -155,8 +155,8 @@ export async function writeWebResponse(
   }
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
-  res.writeHead(response.status, response.statusText || undefined, headers)
   if (!response.body) {
+    res.writeHead(response.status, response.statusText || undefined, headers)
     res.end()
     return
   }
@@ -164,9 +164,29 @@ export async function writeWebResponse(
   const onAbort = () => reader.cancel().catch(() => {})
   signal.addEventListener('abort', onAbort)
   try {
+    // A body that arrives in one chunk (every JSON answer) goes out with its length, headers and body
+    // in one write: no chunked encoding, no separate terminating packet.
+    const first = await reader.read()
+    const second = first.done ? first : await reader.read()
+    if (second.done) {
+      const body = first.done ? undefined : first.value
+      const bodiless = response.status === 204 || response.status === 304 || response.status < 200
+      if (!bodiless && headers['content-length'] === undefined && !headers['transfer-encoding'])
+        headers['content-length'] = String(body?.byteLength ?? 0)
+      res.writeHead(response.status, response.statusText || undefined, headers)
+      res.end(body)
+      return
+    }
+    res.writeHead(response.status, response.statusText || undefined, headers)
+    const queued = [first.value!, second.value]
     for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
+      let value: Uint8Array
+      if (queued.length > 0) value = queued.shift()!
+      else {
+        const next = await reader.read()
+        if (next.done) break
+        value = next.value
+      }
       if (!res.write(value)) {
         await new Promise<void>((resolve) => {
           const finish = () => {

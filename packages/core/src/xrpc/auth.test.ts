@@ -51,6 +51,17 @@ describe('session JWT (HS256)', () => {
       scope: 'com.atproto.access',
     })
   })
+  it('remembers a verified token only until it expires', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 2
+    const t = await token({ scope: 'com.atproto.access' }, 'at+jwt', exp as unknown as string)
+    expect((await verifier(ctx(`Bearer ${t}`))).did).toBe('did:plc:alice')
+    expect((await verifier(ctx(`Bearer ${t}`))).did).toBe('did:plc:alice') // from the cache
+    // The same string with one signature byte changed is a different, unverified token.
+    const forged = `${t.slice(0, -2)}${t.at(-2) === 'A' ? 'B' : 'A'}${t.at(-1)}`
+    await rejects(verifier(ctx(`Bearer ${forged}`)), 'InvalidToken')
+    await new Promise((r) => setTimeout(r, (exp - Date.now() / 1000) * 1000 + 50))
+    await rejects(verifier(ctx(`Bearer ${t}`)), 'ExpiredToken')
+  })
   it('rejects missing, expired, wrong typ, wrong scope, wrong secret', async () => {
     await rejects(verifier(ctx()), 'AuthMissing')
     await rejects(
