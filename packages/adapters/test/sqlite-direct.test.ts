@@ -1,9 +1,10 @@
 // The SQLite direct connections (src/prisma/sqlite-direct.ts) beside the app's own Prisma connection on
 // the same file: locks held elsewhere, a repo moved by another writer, and data that each side reads
 // back exactly as the other wrote it. The storage contract itself runs on them in storage.test.ts.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { prismaAdapter } from '../src/prisma/index.js'
 import { accountRow, block, blocksOf, body, rev, sleep, uniqueDid } from '../src/testing/fixtures.js'
@@ -35,10 +36,10 @@ const POST = 'app.test.post'
 describe('SQLite direct connections', () => {
   it('are used for a file database and not for an in-memory one', async () => {
     const { direct, plain } = await open()
-    expect(await direct.usesSqliteDirect()).toBe(true)
-    expect(await plain.usesSqliteDirect()).toBe(false)
+    expect(await direct.sqliteDirect()).toEqual({ walCheckpoints: 'sqlite' }) // not in WAL mode
+    expect(await plain.sqliteDirect()).toBeNull()
     const memory = prismaAdapter(sqliteClient('file::memory:'), { provider: 'sqlite' })
-    expect(await memory.usesSqliteDirect()).toBe(false)
+    expect(await memory.sqliteDirect()).toBeNull()
     await Promise.all([direct.close(), plain.close(), memory.close()])
   })
 
@@ -193,4 +194,42 @@ describe('SQLite direct connections', () => {
     })
     await Promise.all([direct.close(), plain.close()])
   })
+
+  it('checkpoint the WAL in the background, so it restarts instead of growing, in turns or in a tight loop', async () => {
+    const { url, direct, plain } = await open({ wal: true })
+    const file = url.slice('file:'.length)
+    const did = uniqueDid()
+    let n = 0
+    const commit = async () => {
+      const i = n++
+      const b = block({ i, pad: 'x'.repeat(200) })
+      await direct.repo.transact(did, async (tx) => {
+        await tx.putBlocks(blocksOf(b), rev(i + 1))
+        await tx.updateRoot(b.cid, rev(i + 1))
+        await tx.sequence([{ did, type: 'commit', body: body(i) }])
+      })
+    }
+    // The WAL header's checkpoint sequence number goes up by one each time the log restarts.
+    const restarts = () => readFileSync(`${file}-wal`).readUInt32BE(12)
+    await commit()
+    await sleep(300)
+    expect(await direct.sqliteDirect()).toEqual({ walCheckpoints: 'background' })
+    const wal = new Database(file, { readonly: true })
+    expect(wal.pragma('journal_mode', { simple: true })).toBe('wal')
+    // As a server does: every write in its own turn of the event loop, for a second.
+    const first = restarts()
+    for (const end = Date.now() + 1000; Date.now() < end; ) {
+      await commit()
+      await new Promise((r) => setImmediate(r))
+    }
+    expect(restarts() - first).toBeGreaterThanOrEqual(5) // a cycle is about 50 ms
+    // A loop that never yields gives the worker no turn: the writer checkpoints inline every 2,000.
+    const second = restarts()
+    for (let i = 0; i < 4100; i++) await commit()
+    expect(restarts() - second).toBeGreaterThanOrEqual(2)
+    expect((await plain.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(n))
+    expect(wal.prepare('SELECT count(*) AS n FROM atproto_seq_event').get()).toEqual({ n })
+    wal.close()
+    await Promise.all([direct.close(), plain.close()])
+  }, 60_000)
 })

@@ -70,8 +70,13 @@ export interface PrismaAdapterOptions {
 export interface PrismaStorageAdapter extends StorageAdapter {
   /** Apply the adapter's pending migrations (when it manages its own tables). */
   migrate(): Promise<string[]>
-  /** Whether the SQLite hot paths run on direct connections (see `sqliteDirect`); false elsewhere. */
-  usesSqliteDirect(): Promise<boolean>
+  /**
+   * Diagnostics of the SQLite direct connections (see `sqliteDirect`): null when the hot paths run on
+   * Prisma (other databases, in-memory SQLite, turned off). `walCheckpoints` says who checkpoints the
+   * WAL: `background` (a worker thread, off the request path), or `sqlite` (SQLite itself, inside the
+   * commit that fills the log; also before the first write and outside WAL mode).
+   */
+  sqliteDirect(): Promise<{ walCheckpoints: 'background' | 'sqlite' } | null>
 }
 
 /**
@@ -125,8 +130,9 @@ export function prismaAdapter(client: unknown, options: PrismaAdapterOptions): P
       : undefined,
     hostUsers: hasModerationModels(db) ? new PrismaHostUserStore(db) : undefined,
     communityHandles: hasCommunityModels(db) ? new PrismaCommunityHandleStore(db) : undefined,
-    async usesSqliteDirect() {
-      return (await direct) != null
+    async sqliteDirect() {
+      const d = await direct
+      return d ? { walCheckpoints: d.backgroundCheckpoints ? 'background' : 'sqlite' } : null
     },
     async migrate() {
       await useWal()

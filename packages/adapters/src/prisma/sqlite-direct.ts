@@ -22,6 +22,7 @@
  */
 import { ConcurrentWriteError } from '@next-atproto/core'
 import { sqliteWriterLock } from './serialize.js'
+import { SqliteCheckpointer } from './sqlite-checkpointer.js'
 
 /** The part of a better-sqlite3 statement used here. */
 export interface SqliteStatement {
@@ -123,6 +124,9 @@ export class SqliteDirect {
   readonly #idle: SqliteConn[] = []
   readonly #unixMs: boolean
   #closed = false
+  /** Background WAL checkpoints (sqlite-checkpointer.ts); undefined until the first write in WAL mode. */
+  #checkpointer: SqliteCheckpointer | null | undefined
+  #autoCheckpoint: number | undefined
 
   private constructor(
     factory: AdapterFactory,
@@ -159,6 +163,11 @@ export class SqliteDirect {
     return new SqliteDirect(factory, writer, format)
   }
 
+  /** Whether a worker thread checkpoints the WAL (sqlite-checkpointer.ts). */
+  get backgroundCheckpoints(): boolean {
+    return this.#checkpointer?.active === true
+  }
+
   /** A DateTime value as Prisma's adapter stores it (its `timestampFormat`). */
   time(date: Date): string | number {
     return this.#unixMs ? date.getTime() : date.toISOString().replace('Z', '+00:00')
@@ -180,7 +189,9 @@ export class SqliteDirect {
       const deadline = Date.now() + LOCK_WAIT_MS
       for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
         try {
-          return this.#writeOnce(fn)
+          const out = this.#writeOnce(fn)
+          this.#afterWrite()
+          return out
         } catch (err) {
           if (!isBusy(err)) throw err
           if (Date.now() > deadline) {
@@ -192,6 +203,22 @@ export class SqliteDirect {
         await sleep(wait)
       }
     })
+  }
+
+  #afterWrite(): void {
+    if (this.#checkpointer === undefined) {
+      if (!this.isWal()) return
+      const { writer } = this
+      this.#autoCheckpoint = Number(
+        (writer.sql('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number }).wal_autocheckpoint,
+      )
+      this.#checkpointer = SqliteCheckpointer.start(writer.db.name, (active) => {
+        // The worker runs the checkpoints while it is up; SQLite's own ones come back if it dies.
+        if (!this.#closed)
+          writer.sql(`PRAGMA wal_autocheckpoint = ${active ? 0 : this.#autoCheckpoint}`).get()
+      })
+    }
+    if (this.#checkpointer?.kick()) this.writer.sql('PRAGMA wal_checkpoint(PASSIVE)').get()
   }
 
   #writeOnce<T>(fn: (conn: SqliteConn) => T): T {
@@ -227,6 +254,7 @@ export class SqliteDirect {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#checkpointer?.close()
     for (const conn of this.#idle.splice(0)) await conn.close()
     await this.writer.close()
   }
