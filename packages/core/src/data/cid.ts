@@ -66,3 +66,18 @@ export function decodeCidBytes(bytes: Uint8Array, opts: { blessed?: boolean } = 
   if (opts.blessed && !isBlessedCid(cid)) throw new InvalidCidError('CID format not allowed in atproto')
   return cid
 }
+
+// Map keys of CIDs, computed once per CID object. Not the base32 form (base32 encoding costs about ten
+// times more, and a write keys a hundred-odd CIDs): the raw bytes as a latin1 string, which is as
+// unique as the CID itself. For in-memory maps only; anything stored or shown uses `toString()`.
+const keys = new WeakMap<CID, string>()
+
+/** A string key for `cid` in in-memory maps: one string per distinct CID (not its text form). */
+export function cidKey(cid: CID): string {
+  let key = keys.get(cid)
+  if (key === undefined) {
+    key = String.fromCharCode.apply(null, cid.bytes as unknown as number[])
+    keys.set(cid, key)
+  }
+  return key
+}
