@@ -6,6 +6,7 @@
 import {
   BlockMap,
   CID,
+  cidString,
   type RecordRow,
   type RepoReader,
   type RepoStore,
@@ -65,19 +66,19 @@ function reader(conn: SqliteConn, did: string): RepoReader {
       const blocks = new BlockMap()
       const missing: CID[] = []
       if (cids.length === 1) {
-        const row = await conn.get<BlockSqlRow>(SQL.block, did, cids[0]!.toString())
+        const row = await conn.get<BlockSqlRow>(SQL.block, did, cidString(cids[0]!))
         if (row) blocks.set(cids[0]!, bytesOf(row.bytes))
         else missing.push(cids[0]!)
         return { blocks, missing }
       }
       if (cids.length === 0) return { blocks, missing }
-      const wanted = [...new Set(cids.map((c) => c.toString()))]
-      const rows = await conn.all<BlockSqlRow>(SQL.blocks, did, JSON.stringify(wanted))
+      const keys = cids.map((c) => cidString(c))
+      const rows = await conn.all<BlockSqlRow>(SQL.blocks, did, JSON.stringify(keys))
       const found = new Map(rows.map((r) => [r.cid, r.bytes]))
-      for (const cid of cids) {
-        const bytes = found.get(cid.toString())
-        if (bytes) blocks.set(cid, bytesOf(bytes))
-        else missing.push(cid)
+      for (let i = 0; i < cids.length; i++) {
+        const bytes = found.get(keys[i]!)
+        if (bytes) blocks.set(cids[i]!, bytesOf(bytes))
+        else missing.push(cids[i]!)
       }
       return { blocks, missing }
     },
@@ -234,7 +235,7 @@ export class SqliteRepoStore implements RepoStore {
             const missing: CID[] = []
             const ask: CID[] = []
             for (const cid of cids) {
-              const own = blocks.get(cid.toString())
+              const own = blocks.get(cidString(cid))
               if (own) out.set(cid, own)
               else if (own === null) missing.push(cid)
               else ask.push(cid)
@@ -249,7 +250,7 @@ export class SqliteRepoStore implements RepoStore {
           async putBlocks(map, rev) {
             const rows: Array<[string, Uint8Array]> = []
             for (const [cid, bytes] of map) {
-              const key = cid.toString()
+              const key = cidString(cid)
               rows.push([key, bytes])
               blocks.set(key, bytes)
             }
@@ -257,7 +258,7 @@ export class SqliteRepoStore implements RepoStore {
           },
           async deleteBlocks(cids) {
             if (cids.length === 0) return
-            const keys = cids.map((c) => c.toString())
+            const keys = cids.map((c) => cidString(c))
             for (const k of keys) blocks.set(k, null)
             ops.push({ kind: 'deleteBlocks', cids: keys })
           },
@@ -266,7 +267,7 @@ export class SqliteRepoStore implements RepoStore {
               kind: 'record' as const,
               collection: row.collection,
               rkey: row.rkey,
-              cid: row.cid.toString(),
+              cid: cidString(row.cid),
               repoRev: row.repoRev,
               indexedAt: new Date(),
             }
@@ -282,7 +283,7 @@ export class SqliteRepoStore implements RepoStore {
             ops.push({ kind: 'deleteRecord', collection, rkey })
           },
           async updateRoot(cid, rev) {
-            root = { cid: cid.toString(), rev }
+            root = { cid: cidString(cid), rev }
             ops.push({ kind: 'root', cid: root.cid, rev })
           },
           async sequence(list) {

@@ -1,4 +1,4 @@
-import { type CID, cidKey } from '../data/cid.js'
+import { type CID, cidString } from '../data/cid.js'
 import { BlockMap } from './block-map.js'
 import type { BlockStore } from './block-store.js'
 
@@ -22,7 +22,7 @@ export class BlockCache {
 
   /** The cached bytes of `cid` (marks it recently used). */
   get(cid: CID): Uint8Array | undefined {
-    const key = cidKey(cid)
+    const key = cidString(cid)
     const hit = this.#blocks.get(key)
     if (!hit) return undefined
     this.#blocks.delete(key)
@@ -33,7 +33,7 @@ export class BlockCache {
   /** Cache one block. */
   set(cid: CID, bytes: Uint8Array): void {
     if (bytes.length > this.maxBytes / 8) return // one huge record must not flush the whole cache
-    const key = cidKey(cid)
+    const key = cidString(cid)
     const old = this.#blocks.get(key)
     if (old) {
       this.#blocks.delete(key)

@@ -1,4 +1,4 @@
-import { type CID, cidKey } from '../data/cid.js'
+import { type CID, cidString } from '../data/cid.js'
 
 /**
  * Blocks keyed by CID (internally by the CID's string form, since CID objects are not value-comparable).
@@ -9,20 +9,20 @@ export class BlockMap implements Iterable<[CID, Uint8Array]> {
 
   /** Store `bytes` under `cid` (replaces an existing entry). */
   set(cid: CID, bytes: Uint8Array): this {
-    this.map.set(cidKey(cid), { cid, bytes })
+    this.map.set(cidString(cid), { cid, bytes })
     return this
   }
 
   get(cid: CID): Uint8Array | undefined {
-    return this.map.get(cidKey(cid))?.bytes
+    return this.map.get(cidString(cid))?.bytes
   }
 
   has(cid: CID): boolean {
-    return this.map.has(cidKey(cid))
+    return this.map.has(cidString(cid))
   }
 
   delete(cid: CID): boolean {
-    return this.map.delete(cidKey(cid))
+    return this.map.delete(cidString(cid))
   }
 
   get size(): number {

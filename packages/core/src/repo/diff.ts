@@ -1,4 +1,4 @@
-import { type CID, cidKey } from '../data/cid.js'
+import { type CID, cidString } from '../data/cid.js'
 import { BlockMap } from './block-map.js'
 import type { Mst, NodeLoader } from './mst.js'
 import { MstNode } from './mst-node.js'
@@ -34,8 +34,8 @@ export async function diffMst(prev: Mst | null, next: Mst): Promise<MstDiff> {
     if (prevRoot && prevRoot.layer === layer) a.push(prevRoot)
     if (next.root.layer === layer) b.push(next.root)
     if (a.length === 0 && b.length === 0) continue
-    const aIds = new Map(a.map((x) => [cidKey(cidOf(x)), x]))
-    const bIds = new Map(b.map((x) => [cidKey(cidOf(x)), x]))
+    const aIds = new Map(a.map((x) => [cidString(cidOf(x)), x]))
+    const bIds = new Map(b.map((x) => [cidString(cidOf(x)), x]))
     for (const id of [...aIds.keys()]) {
       if (bIds.delete(id)) aIds.delete(id)
     }

@@ -1,5 +1,5 @@
 import { decodeCbor } from '../data/cbor.js'
-import { CID } from '../data/cid.js'
+import { CID, cidString } from '../data/cid.js'
 import type { BlockMap } from './block-map.js'
 import type { BlockStore } from './block-store.js'
 import { type CarBlock, toReadableStream, writeCar } from './car.js'
@@ -75,7 +75,7 @@ export async function* mstBlocks(
   const register = (cid: CID, bytes: Uint8Array, wanted: CID[]) => {
     const items = nodeItems(cid, bytes)
     for (const item of items) {
-      const key = item.cid.toString()
+      const key = cidString(item.cid)
       const entry = held.get(key)
       if (entry) entry.uses++
       else {
@@ -83,7 +83,7 @@ export async function* mstBlocks(
         wanted.push(item.cid)
       }
     }
-    prepared.set(cid.toString(), items)
+    prepared.set(cidString(cid), items)
   }
 
   const prepare = async (cid: CID, bytes: Uint8Array) => {
@@ -96,7 +96,7 @@ export async function* mstBlocks(
         if (wanted.length >= batchSize || held.size >= maxHeld) return false
         const item = items[i]!
         if (!item.node) continue
-        const key = item.cid.toString()
+        const key = cidString(item.cid)
         const sub = prepared.get(key)
         if (sub) {
           if (!visit(sub, 0)) return false
@@ -107,16 +107,16 @@ export async function* mstBlocks(
       }
       return true
     }
-    if (visit(prepared.get(cid.toString())!, 0)) {
+    if (visit(prepared.get(cidString(cid))!, 0)) {
       for (let f = stack.length - 1; f >= 0; f--) if (!visit(stack[f]!.items, stack[f]!.next)) break
     }
     if (wanted.length === 0) return
     const blocks = await fetchAll(store, wanted, 'MST node or record')
-    for (const c of wanted) held.get(c.toString())!.bytes = blocks.get(c)
+    for (const c of wanted) held.get(cidString(c))!.bytes = blocks.get(c)
   }
 
   const open = async (cid: CID, bytes: Uint8Array) => {
-    const key = cid.toString()
+    const key = cidString(cid)
     if (!prepared.has(key)) await prepare(cid, bytes)
     const items = prepared.get(key)!
     prepared.delete(key)
@@ -133,7 +133,7 @@ export async function* mstBlocks(
       continue
     }
     const item = frame.items[frame.next++]!
-    const key = item.cid.toString()
+    const key = cidString(item.cid)
     const entry = held.get(key)!
     const bytes = entry.bytes!
     if (--entry.uses === 0) held.delete(key)

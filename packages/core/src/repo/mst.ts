@@ -1,4 +1,4 @@
-import { type CID, cidKey } from '../data/cid.js'
+import { type CID, cidString } from '../data/cid.js'
 import type { BlockStore } from './block-store.js'
 import { InvalidMstNodeError, MissingBlocksError, MstOperationError } from './errors.js'
 import { decodeNode, ensureValidMstKey, keyHeight, MstNode } from './mst-node.js'
@@ -22,14 +22,14 @@ export class NodeLoader {
 
   /** The loaded node for `cid`, or a thrown {@link NeedNode} signal. */
   resolve(cid: CID, layer: number): MstNode {
-    const node = this.nodes.get(cidKey(cid))
+    const node = this.nodes.get(cidString(cid))
     if (node === undefined) throw new NeedNode(cid, layer)
     return node
   }
 
   /** Whether the node for `cid` is loaded. */
   has(cid: CID): boolean {
-    return this.nodes.has(cidKey(cid))
+    return this.nodes.has(cidString(cid))
   }
 
   /** Fetch and decode nodes (one round trip for the whole set). */
@@ -43,7 +43,7 @@ export class NodeLoader {
       if (node.layer === 0 && node.slots.some((s) => s !== null)) {
         throw new InvalidMstNodeError(`MST node ${cid} links below depth 0`)
       }
-      this.nodes.set(cidKey(cid), node)
+      this.nodes.set(cidString(cid), node)
     }
   }
 
@@ -210,7 +210,7 @@ export class Mst {
             node = child(this.loader, node, i)
           } catch (err) {
             if (!(err instanceof NeedNode)) throw err
-            wanted.set(cidKey(err.cid), { cid: err.cid, layer: err.layer })
+            wanted.set(cidString(err.cid), { cid: err.cid, layer: err.layer })
             node = null
           }
         }
