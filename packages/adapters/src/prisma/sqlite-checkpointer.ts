@@ -5,9 +5,9 @@
  * The direct writer connection turns that off, and a worker thread with its own connection runs
  * PASSIVE checkpoints (they never wait for, nor block, readers and writers) shortly after writes.
  * Writes that land while the worker copies keep the WAL from being fully checkpointed, and SQLite only
- * rewinds a WAL to its start when a write begins on a fully checkpointed one: so after each worker
- * checkpoint the writer finishes the frames written meanwhile inline, right after its next commit (a
- * small copy instead of the whole log), and the WAL then restarts instead of growing. (A RESTART
+ * rewinds a WAL to its start when a write begins on a fully checkpointed one: so once the log is long
+ * (4,000 frames, about 16 MiB) the writer finishes the frames written meanwhile inline, right after its
+ * next commit (a small copy instead of the whole log), and the WAL then restarts instead of growing. (A RESTART
  * checkpoint in the worker instead makes writes wait for it, which measured slower.) Without a worker
  * (better-sqlite3 not resolvable from here or the app, the worker failing) the writer keeps SQLite's
  * automatic checkpoints.
@@ -18,6 +18,11 @@ import { Worker } from 'node:worker_threads'
 
 /** Least time between two checkpoints while writes go on. */
 const INTERVAL_MS = 50
+/**
+ * WAL length (frames) from which the writer finishes a checkpoint inline so the log restarts: below it
+ * the log may keep growing a while (each inline finish syncs the database file on the request path).
+ */
+const FINISH_FRAMES = 4000
 /**
  * Writes after which the writer checkpoints inline anyway: a process that never yields to its event
  * loop (a tight in-process loop) would otherwise let the WAL grow without bound.
@@ -31,8 +36,8 @@ const db = new Database(workerData.file, { timeout: 5000 })
 parentPort.on('message', (msg) => {
   if (msg === 'close') { db.close(); parentPort.close(); return }
   try {
-    db.pragma('wal_checkpoint(PASSIVE)')
-    parentPort.postMessage({ ok: true })
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)')
+    parentPort.postMessage({ ok: true, log: row.log })
   } catch (err) {
     parentPort.postMessage({ ok: false, error: String(err && err.message || err) })
   }
@@ -69,7 +74,7 @@ export class SqliteCheckpointer {
   private constructor(worker: Worker, onState: (active: boolean) => void) {
     this.#worker = worker
     worker.unref()
-    worker.on('message', (msg: { ready?: boolean; ok?: boolean }) => {
+    worker.on('message', (msg: { ready?: boolean; ok?: boolean; log?: number }) => {
       if (msg.ready) {
         this.#ready = true
         onState(true)
@@ -77,7 +82,7 @@ export class SqliteCheckpointer {
       }
       this.#running = false
       this.#since = 0
-      if (msg.ok) this.#finish = true
+      if (msg.ok && (msg.log ?? 0) >= FINISH_FRAMES) this.#finish = true
       this.#last = Date.now()
       if (this.#wanted) this.#schedule()
     })
