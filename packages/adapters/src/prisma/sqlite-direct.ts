@@ -127,6 +127,7 @@ export class SqliteDirect {
   /** Background WAL checkpoints (sqlite-checkpointer.ts); undefined until the first write in WAL mode. */
   #checkpointer: SqliteCheckpointer | null | undefined
   #autoCheckpoint: number | undefined
+  #warned = false
 
   private constructor(
     factory: AdapterFactory,
@@ -188,10 +189,9 @@ export class SqliteDirect {
     return sqliteWriterLock().run('sqlite', async () => {
       const deadline = Date.now() + LOCK_WAIT_MS
       for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+        let out: T
         try {
-          const out = this.#writeOnce(fn)
-          this.#afterWrite()
-          return out
+          out = this.#writeOnce(fn)
         } catch (err) {
           if (!isBusy(err)) throw err
           if (Date.now() > deadline) {
@@ -199,13 +199,27 @@ export class SqliteDirect {
               cause: err,
             })
           }
+          await sleep(wait)
+          continue
         }
-        await sleep(wait)
+        // Committed: nothing after this point may fail the write (or, worse, run it again).
+        this.#afterWrite()
+        return out
       }
     })
   }
 
+  /** Checkpoint bookkeeping after a commit; never throws (checkpoints are an optimisation). */
   #afterWrite(): void {
+    try {
+      this.#checkpoint()
+    } catch (err) {
+      if (!this.#warned) console.warn('next-atproto: SQLite WAL checkpoint failed', err)
+      this.#warned = true
+    }
+  }
+
+  #checkpoint(): void {
     if (this.#checkpointer === undefined) {
       if (!this.isWal()) return
       const { writer } = this
