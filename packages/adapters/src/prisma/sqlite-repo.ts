@@ -207,101 +207,99 @@ export class SqliteRepoStore implements RepoStore {
   #transact<T>(direct: SqliteDirect, did: string, fn: (tx: RepoTransactor) => Promise<T>): Promise<T> {
     const conn = direct.writer
     return repoLocks().run(`${conn.db.name}\0${did}`, async () => {
-      {
-        const start = (await conn.get<RootRow>(SQL.root, did)) ?? null
-        const ops: Op[] = []
-        const events: SeqInsert[] = []
-        // Own writes, for the point reads: a value, or null once deleted.
-        const blocks = new Map<string, Uint8Array | null>()
-        const records = new Map<string, Op & { kind: 'record' }>()
-        const deletedRecords = new Set<string>()
-        let root: RootRow | null = start
-        const base = reader(conn, did)
-        const tx: RepoTransactor = {
-          ...base,
-          async getRoot() {
-            return root ? { cid: CID.parse(root.cid), rev: root.rev } : null
-          },
-          async getRecord(collection, rkey) {
-            const key = `${collection}/${rkey}`
-            const own = records.get(key)
-            if (own) return toRecord(own)
-            if (deletedRecords.has(key)) return null
-            return base.getRecord(collection, rkey)
-          },
-          async getBlocks(cids) {
-            if (blocks.size === 0) return base.getBlocks(cids)
-            const out = new BlockMap()
-            const missing: CID[] = []
-            const ask: CID[] = []
-            for (const cid of cids) {
-              const own = blocks.get(cidString(cid))
-              if (own) out.set(cid, own)
-              else if (own === null) missing.push(cid)
-              else ask.push(cid)
-            }
-            if (ask.length > 0) {
-              const stored = await base.getBlocks(ask)
-              out.addMap(stored.blocks)
-              missing.push(...stored.missing)
-            }
-            return { blocks: out, missing }
-          },
-          async putBlocks(map, rev) {
-            const rows: Array<[string, Uint8Array]> = []
-            for (const [cid, bytes] of map) {
-              const key = cidString(cid)
-              rows.push([key, bytes])
-              blocks.set(key, bytes)
-            }
-            ops.push({ kind: 'blocks', rows, rev: rev ?? null })
-          },
-          async deleteBlocks(cids) {
-            if (cids.length === 0) return
-            const keys = cids.map((c) => cidString(c))
-            for (const k of keys) blocks.set(k, null)
-            ops.push({ kind: 'deleteBlocks', cids: keys })
-          },
-          async putRecord(row) {
-            const op = {
-              kind: 'record' as const,
-              collection: row.collection,
-              rkey: row.rkey,
-              cid: cidString(row.cid),
-              repoRev: row.repoRev,
-              indexedAt: new Date(),
-            }
-            const key = `${row.collection}/${row.rkey}`
-            records.set(key, op)
-            deletedRecords.delete(key)
-            ops.push(op)
-          },
-          async deleteRecord(collection, rkey) {
-            const key = `${collection}/${rkey}`
-            records.delete(key)
-            deletedRecords.add(key)
-            ops.push({ kind: 'deleteRecord', collection, rkey })
-          },
-          async updateRoot(cid, rev) {
-            root = { cid: cidString(cid), rev }
-            ops.push({ kind: 'root', cid: root.cid, rev })
-          },
-          async sequence(list) {
-            events.push(...list)
-          },
-        }
-        const out = await fn(tx)
-        if (ops.length === 0 && events.length === 0) return out
-        const moved = await direct.write((w) => {
-          const now = (w.sql(SQL.root).get(did) as RootRow | undefined) ?? null
-          if (now?.cid !== start?.cid || now?.rev !== start?.rev) return true
-          flush(w, direct, did, ops, events)
-          return false
-        })
-        if (!moved) {
-          if (events.length > 0) this.onCommitted()
-          return out
-        }
+      const start = (await conn.get<RootRow>(SQL.root, did)) ?? null
+      const ops: Op[] = []
+      const events: SeqInsert[] = []
+      // Own writes, for the point reads: a value, or null once deleted.
+      const blocks = new Map<string, Uint8Array | null>()
+      const records = new Map<string, Op & { kind: 'record' }>()
+      const deletedRecords = new Set<string>()
+      let root: RootRow | null = start
+      const base = reader(conn, did)
+      const tx: RepoTransactor = {
+        ...base,
+        async getRoot() {
+          return root ? { cid: CID.parse(root.cid), rev: root.rev } : null
+        },
+        async getRecord(collection, rkey) {
+          const key = `${collection}/${rkey}`
+          const own = records.get(key)
+          if (own) return toRecord(own)
+          if (deletedRecords.has(key)) return null
+          return base.getRecord(collection, rkey)
+        },
+        async getBlocks(cids) {
+          if (blocks.size === 0) return base.getBlocks(cids)
+          const out = new BlockMap()
+          const missing: CID[] = []
+          const ask: CID[] = []
+          for (const cid of cids) {
+            const own = blocks.get(cidString(cid))
+            if (own) out.set(cid, own)
+            else if (own === null) missing.push(cid)
+            else ask.push(cid)
+          }
+          if (ask.length > 0) {
+            const stored = await base.getBlocks(ask)
+            out.addMap(stored.blocks)
+            missing.push(...stored.missing)
+          }
+          return { blocks: out, missing }
+        },
+        async putBlocks(map, rev) {
+          const rows: Array<[string, Uint8Array]> = []
+          for (const [cid, bytes] of map) {
+            const key = cidString(cid)
+            rows.push([key, bytes])
+            blocks.set(key, bytes)
+          }
+          ops.push({ kind: 'blocks', rows, rev: rev ?? null })
+        },
+        async deleteBlocks(cids) {
+          if (cids.length === 0) return
+          const keys = cids.map((c) => cidString(c))
+          for (const k of keys) blocks.set(k, null)
+          ops.push({ kind: 'deleteBlocks', cids: keys })
+        },
+        async putRecord(row) {
+          const op = {
+            kind: 'record' as const,
+            collection: row.collection,
+            rkey: row.rkey,
+            cid: cidString(row.cid),
+            repoRev: row.repoRev,
+            indexedAt: new Date(),
+          }
+          const key = `${row.collection}/${row.rkey}`
+          records.set(key, op)
+          deletedRecords.delete(key)
+          ops.push(op)
+        },
+        async deleteRecord(collection, rkey) {
+          const key = `${collection}/${rkey}`
+          records.delete(key)
+          deletedRecords.add(key)
+          ops.push({ kind: 'deleteRecord', collection, rkey })
+        },
+        async updateRoot(cid, rev) {
+          root = { cid: cidString(cid), rev }
+          ops.push({ kind: 'root', cid: root.cid, rev })
+        },
+        async sequence(list) {
+          events.push(...list)
+        },
+      }
+      const out = await fn(tx)
+      if (ops.length === 0 && events.length === 0) return out
+      const moved = await direct.write((w) => {
+        const now = (w.sql(SQL.root).get(did) as RootRow | undefined) ?? null
+        if (now?.cid !== start?.cid || now?.rev !== start?.rev) return true
+        flush(w, direct, did, ops, events)
+        return false
+      })
+      if (!moved) {
+        if (events.length > 0) this.onCommitted()
+        return out
       }
       // Another process committed to this repo after `fn` read it: nothing was written. Run the unit
       // of work again as a write-first Prisma transaction, which holds SQLite's write lock from its

@@ -56,7 +56,9 @@ export interface BlockPage {
 
 /**
  * Writes of one repository inside one database transaction: blocks, record rows, root and firehose
- * events all commit together or not at all.
+ * events all commit together or not at all. Point reads (`getRoot`, `getRecord`, `getBlocks`) see the
+ * transaction's own writes; listing reads may show the repo as the transaction found it (the SQLite
+ * direct store collects writes until the commit), so do not list what the same transaction changed.
  */
 export interface RepoTransactor extends RepoReader {
   /** Store blocks written by commit `rev` (existing CIDs are kept). */
