@@ -146,17 +146,19 @@ describe('prisma sqlite: two processes on one file', () => {
       ).finally(() => {
         childDone = true
       })
-      // The parent keeps committing for as long as the child runs, so the two really contend.
+      // The parent keeps committing for as long as the child runs, so the two really contend. Paced:
+      // a commit takes a fraction of a millisecond, and the child needs a second or more to start.
       let mine = 0
-      while (!childDone && mine < 2000) {
+      while (!childDone) {
         await commit(storage, did, 'parent')
         mine++
+        await new Promise((r) => setTimeout(r, 2))
       }
       await child
       const total = mine + per
       const root = await storage.repo.read(did, (r) => r.getRoot())
       expect(root?.rev).toBe(`r${String(total).padStart(6, '0')}`)
-      const events = await storage.sequencer.range({ limit: 5000 })
+      const events = await storage.sequencer.range({ limit: 100_000 })
       const bodies = events.map((e) => decodeCbor(e.body) as { n: number; writer: string })
       expect(bodies.map((b) => b.n)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
       // Interleaved: some child commit landed between two parent commits.

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { StorageAdapter } from '@next-atproto/core'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { prismaAdapter } from '../src/prisma/index.js'
@@ -33,6 +34,22 @@ async function open(opts: { wal?: boolean; timestampFormat?: 'iso8601' | 'unixep
 
 const POST = 'app.test.post'
 
+/** A first commit of `did` holding one record (and its `#commit` event when `event` is given). */
+async function writeRecord(
+  storage: StorageAdapter,
+  did: string,
+  rkey: string,
+  rec: ReturnType<typeof block>,
+  event?: Uint8Array,
+) {
+  await storage.repo.transact(did, async (tx) => {
+    await tx.putBlocks(blocksOf(rec), rev(1))
+    await tx.putRecord({ collection: POST, rkey, cid: rec.cid, repoRev: rev(1) })
+    await tx.updateRoot(rec.cid, rev(1))
+    if (event) await tx.sequence([{ did, type: 'commit', body: event }])
+  })
+}
+
 describe('SQLite direct connections', () => {
   it('are used for a file database and not for an in-memory one', async () => {
     const { direct, plain } = await open()
@@ -49,12 +66,7 @@ describe('SQLite direct connections', () => {
       const before = Date.now() - 1000
       const did = uniqueDid()
       const rec = block({ text: 'direct' })
-      await direct.repo.transact(did, async (tx) => {
-        await tx.putBlocks(blocksOf(rec), rev(1))
-        await tx.putRecord({ collection: POST, rkey: 'a', cid: rec.cid, repoRev: rev(1) })
-        await tx.updateRoot(rec.cid, rev(1))
-        await tx.sequence([{ did, type: 'commit', body: body(1) }])
-      })
+      await writeRecord(direct, did, 'a', rec, body(1))
       const row = await plain.repo.read(did, (r) => r.getRecord(POST, 'a'))
       expect(row?.cid.equals(rec.cid)).toBe(true)
       expect(row!.indexedAt.getTime()).toBeGreaterThan(before)
@@ -69,11 +81,7 @@ describe('SQLite direct connections', () => {
       // The other way: Prisma writes, the direct side reads.
       const other = uniqueDid()
       const two = block({ text: 'prisma' })
-      await plain.repo.transact(other, async (tx) => {
-        await tx.putBlocks(blocksOf(two), rev(1))
-        await tx.putRecord({ collection: POST, rkey: 'b', cid: two.cid, repoRev: rev(1) })
-        await tx.updateRoot(two.cid, rev(1))
-      })
+      await writeRecord(plain, other, 'b', two)
       const back = await direct.repo.read(other, (r) => r.getRecord(POST, 'b'))
       expect(back?.indexedAt.getTime()).toBeGreaterThan(before)
       expect((await direct.repo.getRecordBlock!(other, POST, 'b'))?.bytes).toEqual(two.bytes)

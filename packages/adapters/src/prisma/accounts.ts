@@ -8,7 +8,8 @@ import {
 } from '@next-atproto/core'
 import { type PrismaClientLike, prismaCode } from './client.js'
 
-const toAccount = (r: any): AccountRow => ({
+/** An account row as the driver returns it (dates as Dates, bytes as a byte array) to the store's row. */
+export const toAccount = (r: any): AccountRow => ({
   did: r.did,
   handle: r.handle,
   email: r.email,

@@ -34,6 +34,26 @@ const toRow = (r: { seq: number; did: string; type: string; body: Uint8Array; ti
   time: r.time,
 })
 
+/**
+ * Retention in batches of {@link PRUNE_BATCH}: `find` lists the seqs of old events below `newest` (seq
+ * order), `remove` deletes a seq range of them, re-checking the time (the caller's filter), until none is
+ * left. The newest event always stays, so the log's position survives. Shared by both log stores.
+ */
+export async function pruneInBatches(
+  newest: number | null,
+  find: (newest: number, limit: number) => Promise<number[]>,
+  remove: (from: number, to: number) => Promise<number>,
+): Promise<number> {
+  if (newest === null) return 0
+  let total = 0
+  for (;;) {
+    const seqs = await find(newest, PRUNE_BATCH)
+    if (seqs.length === 0) return total
+    total += await remove(seqs[0]!, seqs.at(-1)!)
+    if (seqs.length < PRUNE_BATCH) return total
+  }
+}
+
 /** The firehose log over Prisma. */
 export class PrismaSequencer implements SequencerStore {
   readonly #listeners = new Set<() => void>()
@@ -124,23 +144,24 @@ export class PrismaSequencer implements SequencerStore {
    * is the transaction's start). The newest event always stays, so the log's position survives.
    */
   async deleteBefore(before: Date): Promise<number> {
-    const newest = await this.latest()
-    if (newest === null) return 0
-    let total = 0
-    for (;;) {
-      const rows: Array<{ seq: number }> = await this.client.atprotoSeqEvent.findMany({
-        where: { time: { lt: before }, seq: { lt: newest } },
-        orderBy: { seq: 'asc' },
-        take: PRUNE_BATCH,
-        select: { seq: true },
-      })
-      if (rows.length === 0) return total
-      const { count } = await this.client.atprotoSeqEvent.deleteMany({
-        where: { seq: { gte: rows[0]!.seq, lte: rows.at(-1)!.seq }, time: { lt: before } },
-      })
-      total += count
-      if (rows.length < PRUNE_BATCH) return total
-    }
+    return pruneInBatches(
+      await this.latest(),
+      async (newest, limit) => {
+        const rows: Array<{ seq: number }> = await this.client.atprotoSeqEvent.findMany({
+          where: { time: { lt: before }, seq: { lt: newest } },
+          orderBy: { seq: 'asc' },
+          take: limit,
+          select: { seq: true },
+        })
+        return rows.map((r) => r.seq)
+      },
+      async (from, to) =>
+        (
+          await this.client.atprotoSeqEvent.deleteMany({
+            where: { seq: { gte: from, lte: to }, time: { lt: before } },
+          })
+        ).count,
+    )
   }
 
   /** In-process wake-up after appends (other processes poll or use a LISTEN notifier). */

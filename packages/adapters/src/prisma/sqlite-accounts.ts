@@ -4,10 +4,10 @@
  * and the takedown lookups (every record and blob read checks its subject).
  */
 import type { AccountRow } from '@next-atproto/core'
-import { PrismaAccountStore } from './accounts.js'
+import { PrismaAccountStore, toAccount } from './accounts.js'
 import type { PrismaClientLike } from './client.js'
 import { type ModerationClientLike, PrismaTakedownStore } from './moderation.js'
-import { bytesOf, dateOf, type SqliteDirect } from './sqlite-direct.js'
+import { dateOf, type SqliteDirect } from './sqlite-direct.js'
 
 const BY_DID =
   'SELECT did, handle, email, emailConfirmedAt, passwordHash, signingKey, status, createdAt, deactivatedAt FROM atproto_account WHERE did = ?'
@@ -36,17 +36,12 @@ export class SqliteAccountStore extends PrismaAccountStore {
     if (!this.#direct) return super.getByDid(did)
     const r = await this.#direct.writer.get<AccountSqlRow>(BY_DID, did)
     if (!r) return null
-    return {
-      did: r.did,
-      handle: r.handle,
-      email: r.email,
+    return toAccount({
+      ...r,
       emailConfirmedAt: optionalDate(r.emailConfirmedAt),
-      passwordHash: r.passwordHash,
-      signingKey: new Uint8Array(bytesOf(r.signingKey)),
-      status: r.status,
       createdAt: dateOf(r.createdAt),
       deactivatedAt: optionalDate(r.deactivatedAt),
-    }
+    })
   }
 }
 

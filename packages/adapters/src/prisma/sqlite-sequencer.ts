@@ -4,10 +4,8 @@
  */
 import type { SeqInsert, SeqRow, SequencerStore } from '@next-atproto/core'
 import { SqliteChangeWatcher } from './notify.js'
+import { pruneInBatches } from './sequencer.js'
 import { bytesOf, dateOf, type SqliteDirect } from './sqlite-direct.js'
-
-/** Events deleted per statement when pruning. */
-const PRUNE_BATCH = 1000
 
 const SQL = {
   append: 'INSERT INTO atproto_seq_event (did, type, body, time) VALUES (?, ?, ?, ?)',
@@ -118,20 +116,17 @@ export class SqliteSequencer implements SequencerStore {
     return (await direct.writer.get<{ seq: number | null }>(SQL.earliest))!.seq
   }
 
-  /** Retention in batches of {@link PRUNE_BATCH}, one short write each; the newest event always stays. */
+  /** Retention in batches (one short write each); the newest event always stays. */
   async deleteBefore(before: Date): Promise<number> {
     const direct = await this.#get()
     if (!direct) return this.fallback.deleteBefore(before)
-    const newest = await this.latest()
-    if (newest === null) return 0
     const cutoff = direct.time(before)
-    let total = 0
-    for (;;) {
-      const rows = await direct.writer.all<{ seq: number }>(SQL.old, cutoff, newest, PRUNE_BATCH)
-      if (rows.length === 0) return total
-      total += await direct.write((w) => w.sql(SQL.prune).run(rows[0]!.seq, rows.at(-1)!.seq, cutoff).changes)
-      if (rows.length < PRUNE_BATCH) return total
-    }
+    return pruneInBatches(
+      await this.latest(),
+      async (newest, limit) =>
+        (await direct.writer.all<{ seq: number }>(SQL.old, cutoff, newest, limit)).map((r) => r.seq),
+      (from, to) => direct.write((w) => w.sql(SQL.prune).run(from, to, cutoff).changes),
+    )
   }
 
   onAppend(listener: () => void): () => void {

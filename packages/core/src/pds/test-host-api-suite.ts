@@ -2,14 +2,12 @@
 // in-process calls checked from the outside with @atproto/api and @atproto/repo.
 import { AtpAgent } from '@atproto/api'
 import { verifyRepoCar } from '@atproto/repo'
-import { MemoryBlobStore } from '@next-atproto/adapters'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { type Atproto, createAtproto } from '../atproto.js'
+import type { Atproto } from '../atproto.js'
 import { decodeCbor } from '../data/cbor.js'
-import { plcService } from '../plc/service.js'
 import type { StorageAdapter } from '../storage/types.js'
-import { type PdsService, pds } from './index.js'
-import { AccountSigningKey } from './signing-key.js'
+import type { PdsService } from './index.js'
+import { inProcessPds } from './test-pds-app.js'
 
 const publicUrl = 'http://pds.test'
 
@@ -31,18 +29,7 @@ export function hostApiSuite(makeStorage: () => Promise<StorageAdapter>): void {
   const head = async (did: string) => (await storage.repo.read(did, (r) => r.getRoot()))?.cid.toString()
 
   beforeAll(async () => {
-    storage = await makeStorage()
-    service = pds({
-      storage,
-      blobstore: new MemoryBlobStore(),
-      jwtSecret: 'x'.repeat(32),
-      handleDomains: ['.test'],
-      plcUrl: `${publicUrl}/plc`,
-      plcRotationKey: AccountSigningKey.generate(),
-      rateLimits: false,
-      fetch: (input, init) => app.fetch(new Request(input as string, init)),
-    })
-    app = createAtproto({ publicUrl, services: [plcService({ store: storage.plc! }), service] })
+    ;({ app, storage, service } = inProcessPds({ publicUrl, storage: await makeStorage() }))
     await app.start()
   })
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { MemoryBlobStore, memoryAdapter } from '@next-atproto/adapters'
 import { type Atproto, createAtproto } from '../atproto.js'
 import { plcService } from '../plc/service.js'
 import type { StorageAdapter } from '../storage/types.js'
-import { type PdsOptions, pds } from './index.js'
+import { type PdsOptions, type PdsService, pds } from './index.js'
 import { AccountSigningKey } from './signing-key.js'
 
 /** Options of {@link inProcessPds}. */
@@ -16,25 +16,24 @@ export interface InProcessPdsOptions extends Partial<PdsOptions> {
   publicUrl?: string
 }
 
-/** Build (not start) an in-process PDS app; returns it with its storage. */
-export function inProcessPds(options: InProcessPdsOptions = {}): { app: Atproto; storage: StorageAdapter } {
+/** Build (not start) an in-process PDS app; returns it with its storage and PDS service. */
+export function inProcessPds(options: InProcessPdsOptions = {}): {
+  app: Atproto
+  storage: StorageAdapter
+  service: PdsService
+} {
   const { publicUrl = 'http://pds.test', storage = memoryAdapter(), ...pdsOptions } = options
-  const app: Atproto = createAtproto({
-    publicUrl,
-    services: [
-      plcService({ store: storage.plc! }),
-      pds({
-        blobstore: new MemoryBlobStore(),
-        jwtSecret: 'x'.repeat(32),
-        handleDomains: ['.test'],
-        plcUrl: `${publicUrl}/plc`,
-        plcRotationKey: AccountSigningKey.generate(),
-        rateLimits: false,
-        fetch: (input, init) => app.fetch(new Request(input as string, init)),
-        ...pdsOptions,
-        storage,
-      }),
-    ],
+  const service = pds({
+    blobstore: new MemoryBlobStore(),
+    jwtSecret: 'x'.repeat(32),
+    handleDomains: ['.test'],
+    plcUrl: `${publicUrl}/plc`,
+    plcRotationKey: AccountSigningKey.generate(),
+    rateLimits: false,
+    fetch: (input, init) => app.fetch(new Request(input as string, init)),
+    ...pdsOptions,
+    storage,
   })
-  return { app, storage }
+  const app: Atproto = createAtproto({ publicUrl, services: [plcService({ store: storage.plc! }), service] })
+  return { app, storage, service }
 }
