@@ -2,9 +2,10 @@
  * Key pairs on P-256 and secp256k1: generate, import and export the raw 32-byte private scalar, sign.
  */
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto'
-import { bytesToBigInt, type CurveInfo, curveOf, type KeyAlg } from './curves.js'
+import { bytesToBigInt, type CurveInfo, curveOf, K256, type KeyAlg } from './curves.js'
 import { formatDidKey } from './did-key.js'
 import { InvalidPrivateKeyError } from './errors.js'
+import { signK256Precomputed } from './nonces.js'
 import { maybeNodePrivateKey, signCompact } from './sign.js'
 
 /**
@@ -24,6 +25,8 @@ export class Keypair implements Signer {
   readonly #curve: CurveInfo
   readonly #privateKey: Uint8Array
   readonly #nodeKey: KeyObject | null
+  /** The scalar as a bigint, for precomputed-nonce signing (secp256k1 with OpenSSL only, see nonces.ts). */
+  readonly #d: bigint | null
   // Derived on first use: a signer loaded per write needs neither.
   #publicKey: Uint8Array | undefined
   #did: string | undefined
@@ -38,6 +41,7 @@ export class Keypair implements Signer {
     this.#curve = curve
     this.#privateKey = Uint8Array.from(privateKey)
     this.#nodeKey = maybeNodePrivateKey(curve, this.#privateKey)
+    this.#d = curve === K256 && this.#nodeKey ? d : null
   }
 
   #pub(): Uint8Array {
@@ -76,6 +80,10 @@ export class Keypair implements Signer {
 
   /** Sign synchronously: sha-256 prehash, 64-byte compact, low-S. */
   signSync(msg: Uint8Array): Uint8Array {
+    if (this.#d !== null) {
+      const sig = signK256Precomputed(this.#d, msg)
+      if (sig) return sig
+    }
     return signCompact(this.#curve, this.#privateKey, this.#nodeKey, msg)
   }
 

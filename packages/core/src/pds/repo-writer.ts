@@ -144,7 +144,9 @@ export async function applyWrites(
     if (err instanceof CommitTooLargeError) throw new InvalidRequestError(err.message)
     throw err
   }
-  ctx.blockCache.addMap(data.newBlocks) // stored now: the next write on this repo starts from them
+  // Stored now: the next write on this repo starts from these blocks and nodes.
+  ctx.blockCache.addMap(data.newBlocks)
+  for (const node of data.newMstNodes) ctx.blockCache.addNode(node)
   ctx.sequencer.wake()
   return data
 }

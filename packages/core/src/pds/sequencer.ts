@@ -138,6 +138,12 @@ export class Sequencer {
           this.#again = false
           await this.#started
           for (;;) {
+            if (this.#broadcast.size === 0 && this.#eventListeners.size === 0) {
+              // Nobody to deliver to: only keep up with the end of the log (a subscriber joining later
+              // without a cursor starts there), not reading the events themselves.
+              this.#lastSeen = Math.max(this.#lastSeen, (await this.#source.latest()) ?? 0)
+              break
+            }
             const rows = await this.#source.range({ after: this.#lastSeen, limit: this.#pageSize })
             for (const row of rows) {
               // The log has no gaps visible to readers (storage contract), so order is by seq.

@@ -1,6 +1,7 @@
 import { type CID, cidString } from '../data/cid.js'
 import { BlockMap } from './block-map.js'
-import type { BlockStore } from './block-store.js'
+import type { BlockStore, DecodedNodes } from './block-store.js'
+import { linkCid, MstNode } from './mst-node.js'
 
 /**
  * Recently used blocks by CID, bounded by their total size (least recently used go first). Blocks are
@@ -8,9 +9,14 @@ import type { BlockStore } from './block-store.js'
  * CID: the write path reads a repo's commit and MST nodes through it instead of asking the database for
  * the same few nodes on every write. Fill it only with blocks that were stored (after commit).
  */
-export class BlockCache {
+export class BlockCache implements DecodedNodes {
   readonly #blocks = new Map<string, { cid: CID; bytes: Uint8Array }>()
   #size = 0
+  // Decoded MST nodes (links as CIDs, never handed out: callers get copies), least recently used first.
+  // Decoding and validating a node costs more than reading its block, and a write walks the same path
+  // of nodes as the write before it (whose new nodes it adds here).
+  readonly #nodes = new Map<string, MstNode>()
+  #nodeSize = 0
 
   /** @param maxBytes total block bytes kept (default 16 MiB); 0 disables the cache. */
   constructor(readonly maxBytes = 16 * 1024 * 1024) {}
@@ -48,6 +54,30 @@ export class BlockCache {
     }
   }
 
+  /** A copy of the decoded MST node of `cid`, at depth `layer` if given (marks it recently used). */
+  getNode(cid: CID, layer?: number): MstNode | undefined {
+    const key = cidString(cid)
+    const hit = this.#nodes.get(key)
+    if (!hit) return undefined
+    this.#nodes.delete(key)
+    this.#nodes.set(key, hit)
+    return new MstNode(layer ?? hit.layer, hit.keys, hit.vals, hit.slots.slice(), hit.cid, hit.bytes)
+  }
+
+  /** Keep a decoded (or freshly built, once stored) MST node. */
+  addNode(node: MstNode): void {
+    const key = cidString(node.cid)
+    if (this.maxBytes === 0 || this.#nodes.has(key)) return
+    const slots = node.slots.map((s) => (s === null ? null : linkCid(s)))
+    this.#nodes.set(key, new MstNode(node.layer, node.keys, node.vals, slots, node.cid, node.bytes))
+    this.#nodeSize += nodeCost(node)
+    for (const [k, v] of this.#nodes) {
+      if (this.#nodeSize <= this.maxBytes) break
+      this.#nodes.delete(k)
+      this.#nodeSize -= nodeCost(v)
+    }
+  }
+
   /** Cache every block of a map (e.g. a commit's new blocks, once stored). */
   addMap(blocks: BlockMap): void {
     for (const [cid, bytes] of blocks) this.set(cid, bytes)
@@ -73,6 +103,12 @@ export class BlockCache {
         return { blocks, missing: fetched.missing }
       },
       putBlocks: (blocks) => store.putBlocks(blocks),
+      decodedNodes: this,
     }
   }
+}
+
+/** Rough heap size of a decoded node: its bytes, plus its key strings and CID objects. */
+function nodeCost(node: MstNode): number {
+  return node.bytes.length * 4
 }

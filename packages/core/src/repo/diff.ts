@@ -10,6 +10,8 @@ export interface MstDiff {
   deletes: { key: string; prev: CID }[]
   /** MST node blocks of the new tree that the old tree does not have. */
   newNodes: BlockMap
+  /** The same nodes, decoded (for caches of decoded nodes). */
+  newNodeList: MstNode[]
   /** MST node CIDs of the old tree that the new tree no longer has. */
   removedNodes: CID[]
 }
@@ -23,7 +25,14 @@ type Item = MstNode | CID
  * `prev` null diffs against the empty tree.
  */
 export async function diffMst(prev: Mst | null, next: Mst): Promise<MstDiff> {
-  const out: MstDiff = { adds: [], updates: [], deletes: [], newNodes: new BlockMap(), removedNodes: [] }
+  const out: MstDiff = {
+    adds: [],
+    updates: [],
+    deletes: [],
+    newNodes: new BlockMap(),
+    newNodeList: [],
+    removedNodes: [],
+  }
   const prevLeaves = new Map<string, CID>()
   const nextLeaves = new Map<string, CID>()
   const prevRoot = prev?.root ?? null
@@ -49,6 +58,7 @@ export async function diffMst(prev: Mst | null, next: Mst): Promise<MstDiff> {
     }
     for (const node of bNodes) {
       out.newNodes.set(node.cid, node.bytes)
+      out.newNodeList.push(node)
       expand(node, b, nextLeaves)
     }
   }

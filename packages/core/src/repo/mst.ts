@@ -32,11 +32,24 @@ export class NodeLoader {
     return this.nodes.has(cidString(cid))
   }
 
-  /** Fetch and decode nodes (one round trip for the whole set). */
+  /** Fetch and decode nodes (one round trip for the whole set; none for nodes decoded before). */
   async load(wanted: { cid: CID; layer: number | undefined }[]): Promise<void> {
-    const { blocks, missing } = await this.store.getBlocks(wanted.map((w) => w.cid))
+    const decoded = this.store.decodedNodes
+    let fetch = wanted
+    if (decoded) {
+      fetch = []
+      for (const w of wanted) {
+        const node = decoded.getNode(w.cid, w.layer)
+        if (node && cachedNodeFits(node, w.layer)) this.nodes.set(cidString(w.cid), node)
+        // Anything else (not cached, or invalid where it is met) takes the full decode, which refuses
+        // the invalid with its reason.
+        else fetch.push(w)
+      }
+      if (fetch.length === 0) return
+    }
+    const { blocks, missing } = await this.store.getBlocks(fetch.map((w) => w.cid))
     if (missing.length > 0) throw new MissingBlocksError('MST node', missing)
-    for (const { cid, layer } of wanted) {
+    for (const { cid, layer } of fetch) {
       const node = decodeNode(cid, blocks.get(cid)!, layer)
       if (layer !== undefined && node.isEmpty)
         throw new InvalidMstNodeError(`MST node ${cid} is an empty non-root node`)
@@ -44,6 +57,7 @@ export class NodeLoader {
         throw new InvalidMstNodeError(`MST node ${cid} links below depth 0`)
       }
       this.nodes.set(cidString(cid), node)
+      decoded?.addNode(node)
     }
   }
 
@@ -58,6 +72,16 @@ export class NodeLoader {
       }
     }
   }
+}
+
+/**
+ * Whether a cached copy (already at the asked depth) is what a full decode at `layer` would accept: a
+ * node with keys only at its keys' depth; a node without keys only below the root, above depth 0,
+ * with a sub-tree.
+ */
+function cachedNodeFits(node: MstNode, layer: number | undefined): boolean {
+  if (node.keys.length > 0) return layer === undefined || keyHeight(node.keys[0]!) === layer
+  return layer !== undefined && layer > 0 && node.slots[0] !== null
 }
 
 /** Sub-tree in slot `i` of `node` (loading it memoizes the node into the slot; same content). */

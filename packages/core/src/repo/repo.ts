@@ -6,6 +6,7 @@ import { type Commit, decodeCommit, encodeCommit, type Signer, signCommit } from
 import { diffMst } from './diff.js'
 import { MissingBlocksError, MstOperationError } from './errors.js'
 import { Mst, type MstWrite } from './mst.js'
+import type { MstNode } from './mst-node.js'
 import { coveringProof, type RecordOp } from './proof.js'
 import { nextRev } from './tid.js'
 
@@ -31,6 +32,8 @@ export interface CommitData {
   ops: RecordOp[]
   /** The `#commit` event's CAR slice: new blocks plus the covering proof for every op. */
   relevantBlocks: BlockMap
+  /** The new MST nodes (those of `newBlocks`), decoded: for a cache of decoded nodes, once stored. */
+  newMstNodes: MstNode[]
 }
 
 /** The MST key (repo path) of a record: `collection/rkey`. */
@@ -186,5 +189,6 @@ async function buildCommit(
     removedCids,
     ops,
     relevantBlocks,
+    newMstNodes: diff.newNodeList,
   }
 }
