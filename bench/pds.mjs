@@ -23,8 +23,11 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const SCALE = values.quick ? 0.2 : 1
 const n = (x) => Math.max(10, Math.round(x * SCALE))
-const SEQ_WRITES = n(300)
-const PAR_WRITES = n(100) // per writer, 8 writers
+const WARMUP_WRITES = n(300)
+const SEQ_WRITES = n(1000)
+const SEQ_ROUNDS = values.quick ? 2 : 5
+const PAR_WRITES = n(120) // per writer, 8 writers
+const PAR_ROUNDS = values.quick ? 2 : 3
 const GETS = n(1000)
 const REPO_RECORDS = values.quick ? 2000 : 10_000
 const LIVE_WRITES = n(200)
@@ -53,15 +56,7 @@ const reference = await startServer(
   [String(refPort), path.join(tmp, 'reference'), `http://127.0.0.1:${oursPort}/plc`],
 )
 
-const results = {}
-for (const [name, url] of [
-  ['ours', ours],
-  ['reference', reference],
-]) {
-  console.log(`-- ${name} (${url})`)
-  results[name] = await runWorkload(url)
-}
-
+const results = await runWorkload({ ours, reference })
 const rows = []
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(2))
 function row(label, key, unit, higherIsBetter) {
@@ -90,86 +85,144 @@ console.table(rows)
 process.exit(0)
 
 // --- workload ---------------------------------------------------------------------------------------
+// Shared machines drift (other tenants, CPU frequency): each measure runs in rounds that alternate the
+// two servers (who goes first alternates too), so both see the same conditions and the ratio holds
+// even when the absolute figures move.
 
-async function runWorkload(base) {
-  const out = {}
-  const accounts = []
-  for (let i = 0; i < 9; i++) accounts.push(await createAccount(base, `b${i}${Date.now().toString(36)}`))
-  const [main, ...writers] = accounts
+async function runWorkload(servers) {
+  const names = Object.keys(servers)
+  const out = Object.fromEntries(names.map((n) => [n, {}]))
+  const state = {}
+  for (const name of names) {
+    const base = servers[name]
+    const accounts = []
+    for (let i = 0; i < 9; i++) accounts.push(await createAccount(base, `b${i}${Date.now().toString(36)}`))
+    const [main, ...writers] = accounts
+    state[name] = { base, main, writers }
+  }
+  /** Run `fn(name)` for every server, `rounds` times, alternating the order. */
+  async function rounds(count, fn) {
+    for (let r = 0; r < count; r++) {
+      const order = r % 2 === 0 ? names : [...names].reverse()
+      for (const name of order) await fn(name, r)
+    }
+  }
 
-  // Warm up both (JIT, SQLite caches, first-write paths).
-  for (let i = 0; i < 20; i++) await createRecord(base, main, i)
+  // Warm-up of both (JIT, SQLite caches, first-write paths), in the same rounds.
+  await rounds(2, async (name) => {
+    const { base, main } = state[name]
+    for (let i = 0; i < WARMUP_WRITES / 2; i++) await createRecord(base, main, i)
+  })
 
-  let t0 = performance.now()
-  for (let i = 0; i < SEQ_WRITES; i++) await createRecord(base, main, i)
-  out.seqRate = SEQ_WRITES / ((performance.now() - t0) / 1000)
+  const seqTime = {}
+  await rounds(SEQ_ROUNDS, async (name) => {
+    const { base, main } = state[name]
+    const t0 = performance.now()
+    for (let i = 0; i < SEQ_WRITES / SEQ_ROUNDS; i++) await createRecord(base, main, i)
+    seqTime[name] = (seqTime[name] ?? 0) + (performance.now() - t0)
+  })
+  for (const name of names) out[name].seqRate = SEQ_WRITES / (seqTime[name] / 1000)
 
-  t0 = performance.now()
-  await Promise.all(
-    writers.map(async (w) => {
-      for (let i = 0; i < PAR_WRITES; i++) await createRecord(base, w, i)
-    }),
-  )
-  out.parRate = (PAR_WRITES * writers.length) / ((performance.now() - t0) / 1000)
+  const parTime = {}
+  await rounds(PAR_ROUNDS, async (name) => {
+    const { base, writers } = state[name]
+    const t0 = performance.now()
+    await Promise.all(
+      writers.map(async (w) => {
+        for (let i = 0; i < PAR_WRITES / PAR_ROUNDS; i++) await createRecord(base, w, i)
+      }),
+    )
+    parTime[name] = (parTime[name] ?? 0) + (performance.now() - t0)
+  })
+  for (const name of names)
+    out[name].parRate = (PAR_WRITES * state[name].writers.length) / (parTime[name] / 1000)
 
   // getRecord over the records the sequential phase wrote.
-  const list = await xrpc(base, 'GET', 'com.atproto.repo.listRecords', {
-    query: { repo: main.did, collection: 'app.bsky.feed.post', limit: '100' },
-  })
-  const rkeys = list.records.map((r) => r.uri.split('/').pop())
-  const times = []
-  for (let i = 0; i < GETS; i++) {
-    const rkey = rkeys[i % rkeys.length]
-    const s = performance.now()
-    await xrpc(base, 'GET', 'com.atproto.repo.getRecord', {
-      query: { repo: main.did, collection: 'app.bsky.feed.post', rkey },
+  for (const name of names) {
+    const { base, main } = state[name]
+    const list = await xrpc(base, 'GET', 'com.atproto.repo.listRecords', {
+      query: { repo: main.did, collection: 'app.bsky.feed.post', limit: '100' },
     })
-    times.push(performance.now() - s)
+    state[name].rkeys = list.records.map((r) => r.uri.split('/').pop())
+    state[name].gets = []
   }
-  ;[out.getP50, out.getP99] = percentiles(times)
+  await rounds(2, async (name) => {
+    const { base, main, rkeys, gets } = state[name]
+    for (let i = 0; i < GETS / 2; i++) {
+      const rkey = rkeys[i % rkeys.length]
+      const s = performance.now()
+      await xrpc(base, 'GET', 'com.atproto.repo.getRecord', {
+        query: { repo: main.did, collection: 'app.bsky.feed.post', rkey },
+      })
+      gets.push(performance.now() - s)
+    }
+  })
+  for (const name of names) [out[name].getP50, out[name].getP99] = percentiles(state[name].gets)
 
   // Firehose latency: write returned -> the #commit with that rev arrives.
-  const fire = await subscribe(base)
-  const live = []
-  for (let i = 0; i < LIVE_WRITES; i++) {
-    const res = await createRecord(base, main, i)
-    const returned = performance.now()
-    live.push((await fire.waitFor(res.commit.rev)) - returned)
+  for (const name of names) {
+    state[name].fire = await subscribe(state[name].base)
+    state[name].live = []
+    state[name].idle = []
   }
-  ;[out.liveP50, out.liveP99] = percentiles(live)
-  const idle = []
+  await rounds(2, async (name) => {
+    const { base, main, fire, live } = state[name]
+    for (let i = 0; i < LIVE_WRITES / 2; i++) {
+      const res = await createRecord(base, main, i)
+      const returned = performance.now()
+      live.push((await fire.waitFor(res.commit.rev)) - returned)
+    }
+  })
+  // After 1 s idle: both servers idle together, then one write each.
   for (let i = 0; i < IDLE_WRITES; i++) {
     await sleep(1000)
-    const res = await createRecord(base, main, i)
-    const returned = performance.now()
-    idle.push((await fire.waitFor(res.commit.rev)) - returned)
+    const order = i % 2 === 0 ? names : [...names].reverse()
+    for (const name of order) {
+      const { base, main, fire, idle } = state[name]
+      const res = await createRecord(base, main, i)
+      const returned = performance.now()
+      idle.push((await fire.waitFor(res.commit.rev)) - returned)
+    }
   }
-  ;[out.idleP50, out.idleP99] = percentiles(idle)
-  fire.close()
+  for (const name of names) {
+    ;[out[name].liveP50, out[name].liveP99] = percentiles(state[name].live)
+    ;[out[name].idleP50, out[name].idleP99] = percentiles(state[name].idle)
+    state[name].fire.close()
+  }
 
   // A big repo: applyWrites batches of 200 creates (the reference's limit), then getRepo.
-  const big = await createAccount(base, `big${Date.now().toString(36)}`)
-  for (let done = 0; done < REPO_RECORDS; done += 200) {
-    const writes = []
-    for (let i = done; i < Math.min(done + 200, REPO_RECORDS); i++)
-      writes.push({
-        $type: 'com.atproto.repo.applyWrites#create',
-        collection: 'app.bsky.feed.post',
-        value: post(i),
-      })
-    await xrpc(base, 'POST', 'com.atproto.repo.applyWrites', { auth: big, body: { repo: big.did, writes } })
+  for (const name of names) {
+    const { base } = state[name]
+    const big = await createAccount(base, `big${Date.now().toString(36)}`)
+    for (let done = 0; done < REPO_RECORDS; done += 200) {
+      const writes = []
+      for (let i = done; i < Math.min(done + 200, REPO_RECORDS); i++)
+        writes.push({
+          $type: 'com.atproto.repo.applyWrites#create',
+          collection: 'app.bsky.feed.post',
+          value: post(i),
+        })
+      await xrpc(base, 'POST', 'com.atproto.repo.applyWrites', { auth: big, body: { repo: big.did, writes } })
+    }
+    state[name].big = big
   }
-  let bytes = 0
-  t0 = performance.now()
-  for (let i = 0; i < 3; i++) {
+  const repo = {}
+  await rounds(4, async (name) => {
+    const { base, big } = state[name]
+    const t0 = performance.now()
     const res = await fetch(`${base}/xrpc/com.atproto.sync.getRepo?did=${encodeURIComponent(big.did)}`)
     if (!res.ok) throw new Error(`getRepo: ${res.status} ${await res.text()}`)
-    bytes += (await res.arrayBuffer()).byteLength
+    const bytes = (await res.arrayBuffer()).byteLength
+    const r = (repo[name] ??= { bytes: 0, ms: 0 })
+    r.bytes += bytes
+    r.ms += performance.now() - t0
+  })
+  for (const name of names) {
+    out[name].repoMBs = repo[name].bytes / 1e6 / (repo[name].ms / 1000)
+    console.log(
+      `-- ${name} (${servers[name]}): ${SEQ_WRITES} sequential + ${PAR_WRITES * 8} concurrent writes, ${GETS} gets, ${LIVE_WRITES + IDLE_WRITES} firehose probes, getRepo ${(repo[name].bytes / 4 / 1e6).toFixed(1)} MB`,
+    )
   }
-  out.repoMBs = bytes / 1e6 / ((performance.now() - t0) / 1000)
-  console.log(
-    `   ${SEQ_WRITES} sequential + ${PAR_WRITES * writers.length} concurrent writes, ${GETS} gets, ${LIVE_WRITES + IDLE_WRITES} firehose probes, getRepo ${(bytes / 3 / 1e6).toFixed(1)} MB`,
-  )
   return out
 }
 

@@ -59,7 +59,10 @@ export interface PdsOptions {
   rateLimits?:
     | false
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
-  /** Bytes of stored blocks kept in memory for the write path (default 16 MiB; 0 disables). */
+  /**
+   * Bytes of stored blocks kept in memory for the write path (default 16 MiB; 0 disables), and about as
+   * much again of decoded MST nodes.
+   */
   blockCacheBytes?: number
   /**
    * Password of the operator's admin API (`com.atproto.admin.*`, HTTP Basic `admin:<password>`); without

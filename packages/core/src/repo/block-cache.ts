@@ -18,7 +18,10 @@ export class BlockCache implements DecodedNodes {
   readonly #nodes = new Map<string, MstNode>()
   #nodeSize = 0
 
-  /** @param maxBytes total block bytes kept (default 16 MiB); 0 disables the cache. */
+  /**
+   * @param maxBytes total block bytes kept (default 16 MiB), and the budget of the decoded nodes
+   * (estimated heap size); 0 disables the cache.
+   */
   constructor(readonly maxBytes = 16 * 1024 * 1024) {}
 
   /** Bytes of the cached blocks. */
