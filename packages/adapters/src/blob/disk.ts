@@ -1,6 +1,7 @@
 /**
  * Blobs on local disk. Uploads stream into `tmp/` while being hashed (memory stays flat whatever the
- * size), then move by atomic rename to `blobs/<shard>/<cid>` once a record references them.
+ * size), then move by atomic rename to `blobs/<shard>/<cid>` once a record references them. Garbage
+ * collection moves files into `trash/` before its last check (see `deleteUnreferenced`).
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
@@ -42,12 +43,14 @@ const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENO
 export class DiskBlobStore implements BlobStore {
   readonly #tmp: string
   readonly #blobs: string
+  readonly #trash: string
   readonly #fsync: boolean
   readonly #chunk: number
 
   constructor(options: DiskBlobStoreOptions) {
     this.#tmp = join(options.location, 'tmp')
     this.#blobs = join(options.location, 'blobs')
+    this.#trash = join(options.location, 'trash')
     this.#fsync = options.fsync ?? true
     this.#chunk = options.readChunkSize ?? 65_536
   }
@@ -203,7 +206,82 @@ export class DiskBlobStore implements BlobStore {
   async delete(cids: CID[]): Promise<void> {
     await Promise.all(cids.map((cid) => rm(this.#path(cid), { force: true })))
   }
+
+  /**
+   * Move the files aside into `trash/<time>.<uuid>.<cid>` (one atomic rename each), check, then delete
+   * or rename back (same bytes, so replacing a copy stored meanwhile is harmless). Files left in the
+   * trash by an interrupted call are settled once they are older than any call in progress could be.
+   */
+  async deleteUnreferenced(cids: CID[], check: (cids: CID[]) => Promise<CID[]>): Promise<CID[]> {
+    const aside: Array<{ cid: CID; path: string }> = await this.#leftovers(Date.now() - LEFTOVER_MS)
+    if (cids.length > 0) await mkdir(this.#trash, { recursive: true })
+    for (const cid of cids) {
+      const path = join(this.#trash, `${Date.now()}.${randomUUID()}.${cid.toString()}`)
+      try {
+        await rename(this.#path(cid), path)
+        aside.push({ cid, path })
+      } catch (err) {
+        if (!isMissing(err)) throw err // nothing stored under this CID
+      }
+    }
+    if (aside.length === 0) return []
+    let free: Set<string>
+    try {
+      free = new Set((await check(aside.map((a) => a.cid))).map((c) => c.toString()))
+    } catch (err) {
+      free = new Set() // could not check: everything goes back
+      await this.#settle(aside, free).catch(() => {})
+      throw err
+    }
+    return this.#settle(aside, free)
+  }
+
+  async #settle(aside: Array<{ cid: CID; path: string }>, free: Set<string>): Promise<CID[]> {
+    const deleted: CID[] = []
+    for (const { cid, path } of aside) {
+      try {
+        if (free.has(cid.toString())) {
+          await rm(path)
+          deleted.push(cid)
+        } else {
+          const target = this.#path(cid)
+          await mkdir(join(target, '..'), { recursive: true })
+          await rename(path, target)
+        }
+      } catch (err) {
+        if (!isMissing(err)) throw err // settled meanwhile by another process's collector
+      }
+    }
+    return deleted
+  }
+
+  /** Trash files written before `before` (by a call that never finished). */
+  async #leftovers(before: number): Promise<Array<{ cid: CID; path: string }>> {
+    let names: string[]
+    try {
+      names = await readdir(this.#trash)
+    } catch (err) {
+      if (isMissing(err)) return []
+      throw err
+    }
+    const out: Array<{ cid: CID; path: string }> = []
+    for (const name of names) {
+      const m = TRASH_NAME.exec(name)
+      if (!m || Number(m[1]) >= before) continue
+      try {
+        out.push({ cid: CID.parse(m[2]!), path: join(this.#trash, name) })
+      } catch {
+        // not one of ours
+      }
+    }
+    return out
+  }
 }
+
+/** `<ms>.<uuid>.<cid>` */
+const TRASH_NAME = /^(\d+)\.[0-9a-f-]{36}\.(b[a-z2-7]+)$/
+/** Age after which a trash file is an interrupted collection's, not one in progress. */
+const LEFTOVER_MS = 10 * 60_000
 
 async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
   let offset = 0

@@ -86,4 +86,29 @@ export class MemoryBlobStore implements BlobStore {
   async delete(cids: CID[]): Promise<void> {
     for (const cid of cids) this.#permanent.delete(cid.toString())
   }
+
+  /** Take the objects out, check, put back what became referenced meanwhile (see the interface). */
+  async deleteUnreferenced(cids: CID[], check: (cids: CID[]) => Promise<CID[]>): Promise<CID[]> {
+    const aside = new Map<string, { cid: CID; bytes: Uint8Array }>()
+    for (const cid of cids) {
+      const bytes = this.#permanent.get(cid.toString())
+      if (!bytes) continue
+      this.#permanent.delete(cid.toString())
+      aside.set(cid.toString(), { cid, bytes })
+    }
+    if (aside.size === 0) return []
+    let free: Set<string>
+    try {
+      free = new Set((await check([...aside.values()].map((a) => a.cid))).map((c) => c.toString()))
+    } catch (err) {
+      for (const [key, { bytes }] of aside) this.#permanent.set(key, bytes)
+      throw err
+    }
+    const deleted: CID[] = []
+    for (const [key, { cid, bytes }] of aside) {
+      if (free.has(key)) deleted.push(cid)
+      else this.#permanent.set(key, bytes) // same bytes as any copy stored meanwhile
+    }
+    return deleted
+  }
 }

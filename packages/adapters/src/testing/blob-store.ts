@@ -11,6 +11,8 @@ export interface BlobStoreConformanceOptions {
   create: () => Promise<BlobStore>
   /** Release what `create` made (delete folders, buckets). */
   cleanup?: (store: BlobStore) => Promise<void>
+  /** False for a store without the optional `deleteUnreferenced` (its tests are then skipped). */
+  deleteUnreferenced?: boolean
 }
 
 /** A stream of `bytes` cut into `chunk`-sized pieces, like a request body arriving over the network. */
@@ -191,5 +193,91 @@ export function runBlobStoreConformance(options: BlobStoreConformanceOptions): v
       await reader.cancel()
       same(await readAll((await store.get(cid))!.stream), bytes)
     })
+
+    const permanent = async (store: BlobStore, bytes: Uint8Array) => {
+      const { key, cid } = await store.putTemp(streamOf(bytes))
+      await store.makePermanent(key, cid)
+      return cid
+    }
+
+    /** The store's `deleteUnreferenced`, which these tests require. */
+    const twoPhase = (store: BlobStore) => {
+      expect(store.deleteUnreferenced).toBeTypeOf('function')
+      return store.deleteUnreferenced!.bind(store)
+    }
+
+    it.skipIf(options.deleteUnreferenced === false)(
+      'deleteUnreferenced deletes what the check calls free and keeps the rest',
+      async () => {
+        const store = await fresh()
+        const deleteUnreferenced = twoPhase(store)
+        const [a, b] = [
+          await permanent(store, randomBytes(3_000)),
+          await permanent(store, randomBytes(4_000)),
+        ]
+        const never = cidForRaw(randomBytes(10))
+        let asked: string[] = []
+        const deleted = await deleteUnreferenced([a, b, never], async (cids) => {
+          asked = cids.map(String)
+          return cids.filter((c) => c.equals(a))
+        })
+        expect(deleted.map(String)).toEqual([a.toString()])
+        expect(asked.sort()).toEqual([a.toString(), b.toString()].sort()) // not the CID never stored
+        expect(await store.get(a)).toBeNull()
+        same(await readAll((await store.get(b))!.stream), randomBytes(4_000))
+      },
+    )
+
+    it.skipIf(options.deleteUnreferenced === false)(
+      'deleteUnreferenced never loses bytes uploaded again while it checks, nor those stored just before',
+      async () => {
+        const store = await fresh()
+        const deleteUnreferenced = twoPhase(store)
+        const bytes = randomBytes(5_000)
+        // Another account uploads the same bytes and commits while the collector checks, after the
+        // check read the rows (so it still calls the CID free): the upload finds no permanent copy and
+        // stores its own, which the collector's delete of the copy it set aside leaves alone. (Checking
+        // first and deleting after would drop the only copy here: the upload saw the old one and
+        // discarded its own.)
+        const cid = await permanent(store, bytes)
+        const deleted = await deleteUnreferenced([cid], async (cids) => {
+          const again = await store.putTemp(streamOf(bytes))
+          await store.makePermanent(again.key, again.cid)
+          return cids
+        })
+        expect(deleted.map(String)).toEqual([cid.toString()])
+        same(await readAll((await store.get(cid))!.stream), bytes)
+        // Its row is in place before the upload relies on the bytes, so a check that runs after it
+        // does not call the CID free, and the copy goes back.
+        await deleteUnreferenced([cid], async () => {
+          const again = await store.putTemp(streamOf(bytes))
+          await store.makePermanent(again.key, again.cid)
+          return []
+        })
+        same(await readAll((await store.get(cid))!.stream), bytes)
+        // The upload made permanent just before the collector started found the old copy and dropped its
+        // own: the collector's check sees its row and puts the old copy back.
+        const upload = await store.putTemp(streamOf(bytes))
+        await store.makePermanent(upload.key, upload.cid)
+        await deleteUnreferenced([cid], async () => [])
+        same(await readAll((await store.get(cid))!.stream), bytes)
+      },
+    )
+
+    it.skipIf(options.deleteUnreferenced === false)(
+      'deleteUnreferenced puts everything back when the check fails',
+      async () => {
+        const store = await fresh()
+        const deleteUnreferenced = twoPhase(store)
+        const bytes = randomBytes(2_000)
+        const cid = await permanent(store, bytes)
+        await expect(
+          deleteUnreferenced([cid], async () => {
+            throw new Error('database down')
+          }),
+        ).rejects.toThrow('database down')
+        same(await readAll((await store.get(cid))!.stream), bytes)
+      },
+    )
   })
 }

@@ -10,9 +10,11 @@
  * must exceed the time from a claim to `addRefs` (a commit: seconds).
  *
  * Bytes are stored once per CID and shared by accounts, so they go only when no account has a row for
- * the CID. One narrow window remains: another account uploading the very same bytes and committing a
- * record with them between the collector's `unreferenced` check and its byte delete (milliseconds) would
- * lose them; closing it needs a per-CID lock in the blob store, which its interface does not offer yet.
+ * the CID. Another account may upload the very same bytes while the collector works on them: blob
+ * stores with `deleteUnreferenced` (disk, memory) move the objects aside before the last check of the
+ * rows and put back what became referenced meanwhile, so such an upload keeps its bytes (see
+ * `BlobStore.deleteUnreferenced`). With a store that only has `delete`, a window of milliseconds
+ * between the check and the delete remains.
  */
 import type { CID } from '../data/cid.js'
 import { InvalidRequestError } from '../xrpc/xrpc-error.js'
@@ -74,15 +76,25 @@ export async function collectBlobGarbage(ctx: PdsContext, options: BlobGcOptions
   const tempBefore = new Date(now.getTime() - Math.max(options.tempTtlMs, options.graceMs))
   const unreferencedBefore = new Date(now.getTime() - options.graceMs)
   const limit = options.batchSize ?? 500
+  const unreferenced = blobs.unreferenced?.bind(blobs)
+  // Objects an interrupted pass left aside are settled first (put back or deleted).
+  if (ctx.blobstore.deleteUnreferenced && unreferenced)
+    result.bytes += (await ctx.blobstore.deleteUnreferenced([], unreferenced)).length
   for (;;) {
     const gone = await blobs.collectGarbage({ tempBefore, unreferencedBefore, limit })
     result.rows += gone.length
     for (const row of gone) if (row.tempKey) await ctx.blobstore.deleteTemp(row.tempKey)
     // Bytes are stored once per CID for every account: delete only those no account holds anymore.
     const cids = [...new Map(gone.map((r) => [r.cid.toString(), r.cid])).values()]
-    const free = blobs.unreferenced ? await blobs.unreferenced(cids) : []
-    if (free.length > 0) await ctx.blobstore.delete(free)
-    result.bytes += free.length
+    const free = unreferenced ? await unreferenced(cids) : []
+    if (free.length > 0) {
+      if (ctx.blobstore.deleteUnreferenced) {
+        result.bytes += (await ctx.blobstore.deleteUnreferenced(free, unreferenced!)).length
+      } else {
+        await ctx.blobstore.delete(free)
+        result.bytes += free.length
+      }
+    }
     if (gone.length < limit) break
   }
   // Uploads that never got a metadata row (failed mid-request) are files only the store knows about.

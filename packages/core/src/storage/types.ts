@@ -443,6 +443,16 @@ export interface BlobStore {
   ): Promise<{ stream: ReadableStream<Uint8Array>; size: number } | null>
   deleteTemp(key: string): Promise<void>
   delete(cids: CID[]): Promise<void>
+  /**
+   * Optional, for garbage collection (bytes are kept once per CID, shared by accounts): move the
+   * permanent objects of `cids` aside (no longer served), then run `check`, which returns the CIDs no
+   * account holds; delete those and put the others back. An upload of the same bytes that lands while
+   * the collector works is then never lost: its account's row is in place before it relies on the
+   * bytes, so either `check` sees the row, or the upload finds no permanent object and stores its own.
+   * Objects an interrupted earlier call left aside are settled the same way first. Returns the CIDs
+   * deleted. Without it, the collector calls {@link delete}.
+   */
+  deleteUnreferenced?(cids: CID[], check: (cids: CID[]) => Promise<CID[]>): Promise<CID[]>
 }
 
 /** Everything the services persist, behind one object. */

@@ -41,10 +41,17 @@ export function registerBlobMethods(xrpc: XrpcServer, ctx: PdsContext, auth: Pds
       if (existing && existing.tempKey === null) {
         await ctx.blobstore.deleteTemp(temp.key) // already stored: keep the permanent copy
       } else if (await ctx.storage.blobs.hasRefs?.(a.did, temp.cid)) {
-        // A blob an imported record already references is permanent at once (listMissingBlobs).
-        await ctx.blobstore.makePermanent(temp.key, temp.cid)
+        // A blob an imported record already references is permanent at once (listMissingBlobs). The
+        // row goes first: bytes are shared by CID, and garbage collection spares only those a row
+        // holds (blob-gc.ts), so the bytes must never be relied on before the row exists.
         await ctx.storage.blobs.delete(a.did, [temp.cid]) // a stale temporary row, if any
         await ctx.storage.blobs.track({ did: a.did, cid: temp.cid, mimeType, size: temp.size, tempKey: null })
+        try {
+          await ctx.blobstore.makePermanent(temp.key, temp.cid)
+        } catch (err) {
+          await ctx.storage.blobs.delete(a.did, [temp.cid]).catch(() => {}) // no row without bytes
+          throw err
+        }
       } else {
         await ctx.storage.blobs.track({
           did: a.did,
