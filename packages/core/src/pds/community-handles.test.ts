@@ -77,9 +77,14 @@ async function asMember(
   aud = C.context.serviceDid,
 ) {
   const { data } = await agent.com.atproto.server.getServiceAuth({ aud, lxm: nsid })
+  return withToken(data.token, nsid, body)
+}
+
+/** Call a community procedure with a given service-auth token. */
+async function withToken(token: string, nsid: string, body: unknown) {
   const res = await realFetch(`${C.url}/xrpc/${nsid}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${data.token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   })
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null }
@@ -110,6 +115,26 @@ describe('community handles on three domains', () => {
         error,
       })
     }
+  })
+
+  it('accepts a proof once: the same token again (any handle in the body) is refused', async () => {
+    const member = M.agent()
+    const { data } = await member.createAccount({ handle: 'rex.m.test', password: 'password-1' })
+    const nsid = COMMUNITY_HANDLE_NSIDS.register
+    const { token } = (
+      await member.com.atproto.server.getServiceAuth({ aud: C.context.serviceDid, lxm: nsid })
+    ).data
+    expect(await withToken(token, nsid, { handle: 'rex.one.test' })).toMatchObject({
+      status: 200,
+      body: { handle: 'rex.one.test', did: data.did },
+    })
+    expect(await withToken(token, nsid, { handle: 'rex.two.test' })).toMatchObject({
+      status: 401,
+      body: { error: 'BadJwt', message: 'jwt replayed' },
+    })
+    expect((await wellKnown('rex.two.test')).status).toBe(404)
+    // A fresh proof still works.
+    expect((await asMember(member, nsid, { handle: 'rex.two.test' })).status).toBe(200)
   })
 
   it('gives a member of another PDS a handle, which the member switches to; then revokes it', async () => {

@@ -140,12 +140,16 @@ export async function currentDidDocument(
 
 /**
  * Verify a service-auth JWT addressed to this PDS (aud = its DID, lxm = the called method) and signed by
- * the issuer DID's current `#atproto` key; returns that DID.
- * @throws {AuthRequiredError} for a missing or invalid token
+ * the issuer DID's current `#atproto` key; returns that DID. Each token is accepted once (by `jti`, which
+ * the reference's and our `getServiceAuth` always set): these tokens authorize state changes (an account
+ * for an existing DID, community handles) whose body the token does not cover, so a token seen in
+ * transit must not be usable again before it expires.
+ * @throws {AuthRequiredError} for a missing, invalid or replayed token
  */
 export async function verifyServiceAuthIssuer(ctx: PdsContext, rc: RequestContext): Promise<string> {
   const verify = serviceJwtVerifier<string>({
     audience: ctx.serviceDid,
+    checkReplay: (jti, exp, iss) => firstUse(ctx, `${iss} ${jti}`, exp * 1000 - Date.now()),
     async resolveSigningKey(iss) {
       const key = getVerificationKey(await currentDidDocument(ctx, iss, { account: null }))
       if (!key) throw new Error('DID document has no #atproto key')
@@ -204,4 +208,26 @@ export async function assertHandleResolvesTo(ctx: PdsContext, handle: string, di
   if (resolved !== did) {
     throw new InvalidRequestError(`External handle did not resolve to DID: ${handle}`, 'InvalidHandle')
   }
+}
+
+/** Margin kept past a token's expiry (clock skew between issuer and us). */
+const REPLAY_MARGIN_MS = 5 * 60_000
+const SERVICE_AUTH_NS = 'service-auth-jti'
+const seenHere = new WeakMap<PdsContext, Map<string, number>>()
+
+/**
+ * True the first time `key` is seen. Through the storage (atomic, shared by every process) when it has
+ * the OAuth store; otherwise in this process's memory.
+ */
+async function firstUse(ctx: PdsContext, key: string, ttlMs: number): Promise<boolean> {
+  const ttl = Math.max(0, ttlMs) + REPLAY_MARGIN_MS
+  if (ctx.storage.oauth) return ctx.storage.oauth.unique(SERVICE_AUTH_NS, key, ttl)
+  let seen = seenHere.get(ctx)
+  if (!seen) seenHere.set(ctx, (seen = new Map()))
+  const now = Date.now()
+  if (seen.size > 10_000) for (const [k, until] of seen) if (until < now) seen.delete(k)
+  const until = seen.get(key)
+  if (until !== undefined && until >= now) return false
+  seen.set(key, now + ttl)
+  return true
 }

@@ -119,8 +119,11 @@ export interface ServiceJwtOptions<K> {
   ): Promise<boolean> | boolean
   /** Require `lxm` to equal the called NSID (default true; the spec makes it required). */
   requireLxm?: boolean
-  /** Replay protection: return false when `jti` was seen before (remember it until `exp`). */
-  checkReplay?(jti: string, exp: number): Promise<boolean> | boolean
+  /**
+   * Replay protection: return false when `jti` of issuer `iss` was seen before (remember it until
+   * `exp`, in seconds). Tokens without a `jti` are then refused.
+   */
+  checkReplay?(jti: string, exp: number, iss: string): Promise<boolean> | boolean
   /** Key ids accepted in the `kid` header (default `#atproto` only). */
   allowedKids?: readonly string[]
 }
@@ -191,7 +194,7 @@ export function serviceJwtVerifier<K>(
     }
     if (options.checkReplay) {
       if (jti === undefined) throw BAD('missing jwt nonce ("jti")')
-      if (!(await options.checkReplay(jti, exp))) throw BAD('jwt replayed', 'BadJwt')
+      if (!(await options.checkReplay(jti, exp, did))) throw BAD('jwt replayed', 'BadJwt')
     }
     return { type: 'service', iss: did, aud, lxm, jti, exp }
   }
