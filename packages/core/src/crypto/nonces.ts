@@ -104,7 +104,11 @@ class NoncePool {
   }
 }
 
-const pool = new NoncePool()
+// One pool per process, kept on globalThis: a module evaluated again (two copies of the package, a
+// dev server's hot reload) reuses its worker instead of starting another. Versioned: another shape of
+// the pool would get its own key.
+const POOL = Symbol.for('next-atproto.crypto.nonce-pool.v1')
+const pool: NoncePool = ((globalThis as { [POOL]?: NoncePool })[POOL] ??= new NoncePool())
 
 /**
  * Sign `msg` (sha-256 prehash) with private scalar `d` on secp256k1 using a precomputed nonce: the
