@@ -61,6 +61,9 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 async function storeCommit(tx: RepoTransactor, data: CommitData): Promise<void> {
   await tx.putBlocks(data.newBlocks, data.rev)
+  // What the new version no longer reaches goes with it, as the reference deletes its removed blocks
+  // (record blocks stay: identical records share one).
+  if (data.staleBlocks.length > 0) await tx.deleteBlocks(data.staleBlocks)
   for (const op of data.ops) {
     const [collection, rkey] = op.path.split('/') as [string, string]
     if (op.action === 'delete') await tx.deleteRecord(collection, rkey)

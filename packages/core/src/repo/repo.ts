@@ -28,6 +28,12 @@ export interface CommitData {
   newBlocks: BlockMap
   /** MST nodes and record blocks the new version no longer references (records may be shared). */
   removedCids: CID[]
+  /**
+   * The part of `removedCids` no other block of the repo can share: the MST nodes the new tree dropped
+   * (a node's content names its keys, so its CID occurs once in a tree) and the previous commit. A store
+   * deletes these with the commit; record blocks need a check that no other record has the same CID.
+   */
+  staleBlocks: CID[]
   /** The record operations, with `prev` set for updates and deletes. */
   ops: RecordOp[]
   /** The `#commit` event's CAR slice: new blocks plus the covering proof for every op. */
@@ -187,6 +193,7 @@ async function buildCommit(
     prevData: prev ? prev.data.rootCid : null,
     newBlocks,
     removedCids,
+    staleBlocks: prev ? [...diff.removedNodes, prev.cid] : diff.removedNodes,
     ops,
     relevantBlocks,
     newMstNodes: diff.newNodeList,

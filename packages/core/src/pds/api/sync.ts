@@ -5,7 +5,7 @@ import { BlockMap } from '../../repo/block-map.js'
 import type { BlockStore } from '../../repo/block-store.js'
 import { blocksToCarFile, toReadableStream, writeCar } from '../../repo/car.js'
 import { decodeCommit } from '../../repo/commit.js'
-import { exportRepoStream } from '../../repo/export.js'
+import { exportRepoCar, exportRepoStream } from '../../repo/export.js'
 import { Mst } from '../../repo/mst.js'
 import { coveringProof } from '../../repo/proof.js'
 import type { XrpcServer } from '../../xrpc/server.js'
@@ -13,6 +13,13 @@ import { InvalidRequestError } from '../../xrpc/xrpc-error.js'
 import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
 import { hostedAccount, json } from './util.js'
+
+/** Repos up to this many records are exported from one read snapshot, buffered (about 3 MB per 10k). */
+const BUFFERED_EXPORT_RECORDS = 20_000
+
+async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
+  yield* items
+}
 
 const CAR = 'application/vnd.ipld.car'
 
@@ -47,9 +54,24 @@ export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
       const account = await hosted(params.did)
       const root = await rootOf(account.did)
       if (typeof params.since === 'string' && params.since) {
-        const blocks = await ctx.storage.repo.read(account.did, (r) => r.blocksSince(params.since as string))
-        return { encoding: CAR, body: await blocksToCarFile(root.cid, blocks) }
+        const since = params.since
+        const diff = await ctx.storage.repo.read(account.did, async (r) => ({
+          head: (await r.getRoot()) ?? root,
+          blocks: await r.blocksSince(since),
+        }))
+        return { encoding: CAR, body: await blocksToCarFile(diff.head.cid, diff.blocks) }
       }
+      // A commit deletes the nodes it replaced, so an export must read one version throughout. Most repos
+      // are exported inside one read snapshot (buffered: a snapshot must not wait on a slow client);
+      // a large one streams batch by batch, and a commit to it meanwhile cuts that download off.
+      const snapshot = await ctx.storage.repo.read(account.did, async (r) => {
+        const now = await r.getRoot()
+        if (!now || (await r.countRecords()) > BUFFERED_EXPORT_RECORDS) return null
+        const chunks: Uint8Array[] = []
+        for await (const chunk of exportRepoCar(r, now.cid)) chunks.push(chunk)
+        return chunks
+      })
+      if (snapshot) return { encoding: CAR, body: toReadableStream(toAsync(snapshot)) }
       return { encoding: CAR, body: exportRepoStream(storeOf(account.did), root.cid) }
     },
   })
@@ -76,23 +98,28 @@ export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
     params: paramsOf(ids.ComAtprotoSyncGetRecord),
     async handler({ params }) {
       const account = await hosted(params.did)
-      const root = await rootOf(account.did)
-      const store = storeOf(account.did)
       const key = `${params.collection}/${params.rkey}`
-      const { blocks: commitBlocks } = await store.getBlocks([root.cid])
-      const commitBytes = commitBlocks.get(root.cid)!
-      const tree = await Mst.load(store, decodeCommit(commitBytes).data)
-      // The proof: commit, the MST path to the key (present or not), and the record when present.
-      const proof = await coveringProof(tree, [key])
-      const out = new BlockMap()
-      out.set(root.cid, commitBytes)
-      out.addMap(proof)
-      const recordCid = await tree.get(key)
-      if (recordCid) {
-        const { blocks } = await store.getBlocks([recordCid])
-        const bytes = blocks.get(recordCid)
-        if (bytes) out.set(recordCid, bytes)
-      }
+      // One snapshot for the whole proof: a commit landing meanwhile deletes the nodes it replaced.
+      const { root, out } = await ctx.storage.repo.read(account.did, async (store) => {
+        const root = await store.getRoot()
+        if (!root)
+          throw new InvalidRequestError(`Could not find root for DID: ${account.did}`, 'RepoNotFound')
+        const { blocks: commitBlocks } = await store.getBlocks([root.cid])
+        const commitBytes = commitBlocks.get(root.cid)!
+        const tree = await Mst.load(store, decodeCommit(commitBytes).data)
+        // The proof: commit, the MST path to the key (present or not), and the record when present.
+        const proof = await coveringProof(tree, [key])
+        const out = new BlockMap()
+        out.set(root.cid, commitBytes)
+        out.addMap(proof)
+        const recordCid = await tree.get(key)
+        if (recordCid) {
+          const { blocks } = await store.getBlocks([recordCid])
+          const bytes = blocks.get(recordCid)
+          if (bytes) out.set(recordCid, bytes)
+        }
+        return { root, out }
+      })
       const chunks = writeCar(
         [root.cid],
         out.cids().map((cid) => ({ cid, bytes: out.get(cid)! })),
