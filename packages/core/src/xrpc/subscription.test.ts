@@ -17,7 +17,10 @@ let otherUpgrades = 0
 
 const xrpc = new XrpcServer({
   onInternalError: () => {},
-  subscriptionLimits: { highWaterMark: 64 * 1024, drainTimeoutMs: 300 },
+  // A drain timeout far above any stall of a loaded CI machine: with 300 ms, a GC pause or a busy
+  // neighbour once cut off the *fast* subscriber of the slow-consumer test as too slow. The slow one is
+  // cut off by its queue limit (maxQueue below) when it reads again.
+  subscriptionLimits: { highWaterMark: 64 * 1024, drainTimeoutMs: 10_000 },
 })
   .subscription('io.test.count', {
     params: { properties: { cursor: { type: 'integer', minimum: 0 }, n: { type: 'integer', default: 3 } } },
@@ -188,4 +191,32 @@ describe('subscriptions over ws', () => {
     fast.close()
     await expect.poll(() => live.size).toBe(0)
   }, 90_000)
+
+  it('cuts off a consumer whose socket stays full past the drain timeout, without it reading again', async () => {
+    const stream = new FrameBroadcast()
+    const strict = new XrpcServer({
+      subscriptionLimits: { highWaterMark: 64 * 1024, drainTimeoutMs: 200 },
+    }).subscription('io.test.live', { handler: ({ signal }) => stream.subscribe({ signal }) })
+    const srv = createServer(toNodeHandler(strict))
+    const sockets = createNodeWebSocket(strict)
+    sockets.injectWebSocket(srv)
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+    try {
+      const c = new WebSocket(`ws://127.0.0.1:${(srv.address() as AddressInfo).port}/xrpc/io.test.live`)
+      const closed = new Promise<number>((r) => c.on('close', (code) => r(code)))
+      await new Promise((r) => c.once('open', r))
+      await expect.poll(() => stream.size).toBe(1)
+      ;(c as unknown as { _socket: { pause(): void } })._socket.pause()
+      const payload = new Uint8Array(64 * 1024)
+      // Far more than the socket buffers hold, but under the queue limit: only the timeout can end it.
+      for (let seq = 1; seq <= 300; seq++) stream.publish('#tick', { seq, payload })
+      await expect.poll(() => stream.size, { timeout: 10_000 }).toBe(0)
+      ;(c as unknown as { _socket: { resume(): void } })._socket.resume()
+      expect(await closed).toBe(1008)
+    } finally {
+      await sockets.close()
+      srv.closeAllConnections()
+      await new Promise((r) => srv.close(r))
+    }
+  })
 })
