@@ -60,6 +60,12 @@ export interface PdsOptions {
     | false
     | { createSession?: { limit: number; windowMs: number }; writes?: { limit: number; windowMs: number } }
   /**
+   * Largest `sync.getRepo` export (bytes) read from one snapshot and buffered before it is sent
+   * (default 32 MiB; 0 streams every export). A commit deletes the nodes it replaced, so a streamed
+   * export, which reads batch by batch, is cut off when the repo changes meanwhile; a buffered one is not.
+   */
+  exportBufferBytes?: number
+  /**
    * Bytes of stored blocks kept in memory for the write path (default 16 MiB; 0 disables), and about as
    * much again of decoded MST nodes.
    */

@@ -14,8 +14,10 @@ import type { PdsContext } from '../context.js'
 import { paramsOf } from '../lexicon-params.js'
 import { hostedAccount, json } from './util.js'
 
-/** Repos up to this many records are exported from one read snapshot, buffered (about 3 MB per 10k). */
-const BUFFERED_EXPORT_RECORDS = 20_000
+/** Default of `exportBufferBytes`: a typical repo is about 3 MB per 10k records. */
+const EXPORT_BUFFER_BYTES = 32 * 1024 * 1024
+/** A lower bound of a record's weight in an export (its block and its MST entry): for an early exit. */
+const MIN_BYTES_PER_RECORD = 100
 
 async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
   yield* items
@@ -64,11 +66,17 @@ export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
       // A commit deletes the nodes it replaced, so an export must read one version throughout. Most repos
       // are exported inside one read snapshot (buffered: a snapshot must not wait on a slow client);
       // a large one streams batch by batch, and a commit to it meanwhile cuts that download off.
+      const cap = ctx.options.exportBufferBytes ?? EXPORT_BUFFER_BYTES
       const snapshot = await ctx.storage.repo.read(account.did, async (r) => {
         const now = await r.getRoot()
-        if (!now || (await r.countRecords()) > BUFFERED_EXPORT_RECORDS) return null
+        if (!now || cap <= 0 || (await r.countRecords()) * MIN_BYTES_PER_RECORD > cap) return null
         const chunks: Uint8Array[] = []
-        for await (const chunk of exportRepoCar(r, now.cid)) chunks.push(chunk)
+        let size = 0
+        for await (const chunk of exportRepoCar(r, now.cid)) {
+          size += chunk.byteLength
+          if (size > cap) return null // too heavy to hold: stream it instead
+          chunks.push(chunk)
+        }
         return chunks
       })
       if (snapshot) return { encoding: CAR, body: toReadableStream(toAsync(snapshot)) }
