@@ -130,13 +130,7 @@ export class DiskBlobStore implements BlobStore {
   }
 
   async cleanupTemp(before: Date): Promise<number> {
-    let names: string[]
-    try {
-      names = await readdir(this.#tmp)
-    } catch (err) {
-      if (isMissing(err)) return 0
-      throw err
-    }
+    const names = await listDir(this.#tmp)
     let n = 0
     for (const name of names) {
       const path = join(this.#tmp, name)
@@ -257,13 +251,7 @@ export class DiskBlobStore implements BlobStore {
 
   /** Trash files written before `before` (by a call that never finished). */
   async #leftovers(before: number): Promise<Array<{ cid: CID; path: string }>> {
-    let names: string[]
-    try {
-      names = await readdir(this.#trash)
-    } catch (err) {
-      if (isMissing(err)) return []
-      throw err
-    }
+    const names = await listDir(this.#trash)
     const out: Array<{ cid: CID; path: string }> = []
     for (const name of names) {
       const m = TRASH_NAME.exec(name)
@@ -282,6 +270,16 @@ export class DiskBlobStore implements BlobStore {
 const TRASH_NAME = /^(\d+)\.[0-9a-f-]{36}\.(b[a-z2-7]+)$/
 /** Age after which a trash file is an interrupted collection's, not one in progress. */
 const LEFTOVER_MS = 10 * 60_000
+
+/** The names in a folder; none when it does not exist (yet). */
+async function listDir(path: string): Promise<string[]> {
+  try {
+    return await readdir(path)
+  } catch (err) {
+    if (isMissing(err)) return []
+    throw err
+  }
+}
 
 async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
   let offset = 0

@@ -241,8 +241,7 @@ export function runBlobStoreConformance(options: BlobStoreConformanceOptions): v
         // discarded its own.)
         const cid = await permanent(store, bytes)
         const deleted = await deleteUnreferenced([cid], async (cids) => {
-          const again = await store.putTemp(streamOf(bytes))
-          await store.makePermanent(again.key, again.cid)
+          await permanent(store, bytes)
           return cids
         })
         expect(deleted.map(String)).toEqual([cid.toString()])
@@ -250,15 +249,13 @@ export function runBlobStoreConformance(options: BlobStoreConformanceOptions): v
         // Its row is in place before the upload relies on the bytes, so a check that runs after it
         // does not call the CID free, and the copy goes back.
         await deleteUnreferenced([cid], async () => {
-          const again = await store.putTemp(streamOf(bytes))
-          await store.makePermanent(again.key, again.cid)
+          await permanent(store, bytes)
           return []
         })
         same(await readAll((await store.get(cid))!.stream), bytes)
         // The upload made permanent just before the collector started found the old copy and dropped its
         // own: the collector's check sees its row and puts the old copy back.
-        const upload = await store.putTemp(streamOf(bytes))
-        await store.makePermanent(upload.key, upload.cid)
+        await permanent(store, bytes)
         await deleteUnreferenced([cid], async () => [])
         same(await readAll((await store.get(cid))!.stream), bytes)
       },

@@ -11,6 +11,7 @@ import {
   parseDidDocument,
 } from '../identity/did-document.js'
 import { isValidDid } from '../identity/syntax.js'
+import { MemoryOAuthStore, type OAuthStore } from '../oauth/store.js'
 import { verifySignature } from '../plc/keys.js'
 import { isPlcDid } from '../plc/operations.js'
 import type { AccountRow } from '../storage/types.js'
@@ -213,21 +214,14 @@ export async function assertHandleResolvesTo(ctx: PdsContext, handle: string, di
 /** Margin kept past a token's expiry (clock skew between issuer and us). */
 const REPLAY_MARGIN_MS = 5 * 60_000
 const SERVICE_AUTH_NS = 'service-auth-jti'
-const seenHere = new WeakMap<PdsContext, Map<string, number>>()
+const seenHere = new WeakMap<PdsContext, MemoryOAuthStore>()
 
 /**
  * True the first time `key` is seen. Through the storage (atomic, shared by every process) when it has
  * the OAuth store; otherwise in this process's memory.
  */
 async function firstUse(ctx: PdsContext, key: string, ttlMs: number): Promise<boolean> {
-  const ttl = Math.max(0, ttlMs) + REPLAY_MARGIN_MS
-  if (ctx.storage.oauth) return ctx.storage.oauth.unique(SERVICE_AUTH_NS, key, ttl)
-  let seen = seenHere.get(ctx)
-  if (!seen) seenHere.set(ctx, (seen = new Map()))
-  const now = Date.now()
-  if (seen.size > 10_000) for (const [k, until] of seen) if (until < now) seen.delete(k)
-  const until = seen.get(key)
-  if (until !== undefined && until >= now) return false
-  seen.set(key, now + ttl)
-  return true
+  let store: Pick<OAuthStore, 'unique'> | undefined = ctx.storage.oauth ?? seenHere.get(ctx)
+  if (!store) seenHere.set(ctx, (store = new MemoryOAuthStore()))
+  return store.unique(SERVICE_AUTH_NS, key, Math.max(0, ttlMs) + REPLAY_MARGIN_MS)
 }

@@ -123,7 +123,8 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   return out
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
+/** One array holding `chunks` back to back. */
+export function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
   let pos = 0
   for (const c of chunks) {

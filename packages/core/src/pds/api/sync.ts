@@ -3,7 +3,7 @@ import { CID } from '../../data/cid.js'
 import { ids } from '../../lexicons/nsid.js'
 import { BlockMap } from '../../repo/block-map.js'
 import type { BlockStore } from '../../repo/block-store.js'
-import { blocksToCarFile, toReadableStream, writeCar } from '../../repo/car.js'
+import { blocksToCarFile, concat, toReadableStream, writeCar } from '../../repo/car.js'
 import { decodeCommit } from '../../repo/commit.js'
 import { exportRepoCar, exportRepoStream } from '../../repo/export.js'
 import { Mst } from '../../repo/mst.js'
@@ -19,18 +19,16 @@ const EXPORT_BUFFER_BYTES = 32 * 1024 * 1024
 /** A lower bound of a record's weight in an export (its block and its MST entry): for an early exit. */
 const MIN_BYTES_PER_RECORD = 100
 
-async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
-  yield* items
-}
-
 const CAR = 'application/vnd.ipld.car'
 
 /** Register com.atproto.sync.* on the XRPC server. */
 export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
   const hosted = (did: unknown) => hostedAccount(ctx, did)
+  const repoNotFound = (did: string) =>
+    new InvalidRequestError(`Could not find root for DID: ${did}`, 'RepoNotFound')
   const rootOf = async (did: string) => {
     const root = await ctx.storage.repo.read(did, (r) => r.getRoot())
-    if (!root) throw new InvalidRequestError(`Could not find root for DID: ${did}`, 'RepoNotFound')
+    if (!root) throw repoNotFound(did)
     return root
   }
   /** Reads outside a transaction: each call sees committed blocks (streams outlive one read scope). */
@@ -54,33 +52,34 @@ export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
     params: paramsOf(ids.ComAtprotoSyncGetRepo),
     async handler({ params }) {
       const account = await hosted(params.did)
-      const root = await rootOf(account.did)
       if (typeof params.since === 'string' && params.since) {
         const since = params.since
         const diff = await ctx.storage.repo.read(account.did, async (r) => ({
-          head: (await r.getRoot()) ?? root,
+          head: await r.getRoot(),
           blocks: await r.blocksSince(since),
         }))
+        if (!diff.head) throw repoNotFound(account.did)
         return { encoding: CAR, body: await blocksToCarFile(diff.head.cid, diff.blocks) }
       }
       // A commit deletes the nodes it replaced, so an export must read one version throughout. Most repos
       // are exported inside one read snapshot (buffered: a snapshot must not wait on a slow client);
       // a large one streams batch by batch, and a commit to it meanwhile cuts that download off.
       const cap = ctx.options.exportBufferBytes ?? EXPORT_BUFFER_BYTES
-      const snapshot = await ctx.storage.repo.read(account.did, async (r) => {
-        const now = await r.getRoot()
-        if (!now || cap <= 0 || (await r.countRecords()) * MIN_BYTES_PER_RECORD > cap) return null
+      const { root, car } = await ctx.storage.repo.read(account.did, async (r) => {
+        const root = await r.getRoot()
+        if (!root || cap <= 0 || (await r.countRecords()) * MIN_BYTES_PER_RECORD > cap)
+          return { root, car: null }
         const chunks: Uint8Array[] = []
         let size = 0
-        for await (const chunk of exportRepoCar(r, now.cid)) {
+        for await (const chunk of exportRepoCar(r, root.cid)) {
           size += chunk.byteLength
-          if (size > cap) return null // too heavy to hold: stream it instead
+          if (size > cap) return { root, car: null } // too heavy to hold: stream it instead
           chunks.push(chunk)
         }
-        return chunks
+        return { root, car: concat(chunks) }
       })
-      if (snapshot) return { encoding: CAR, body: toReadableStream(toAsync(snapshot)) }
-      return { encoding: CAR, body: exportRepoStream(storeOf(account.did), root.cid) }
+      if (!root) throw repoNotFound(account.did)
+      return { encoding: CAR, body: car ?? exportRepoStream(storeOf(account.did), root.cid) }
     },
   })
 
@@ -110,8 +109,7 @@ export function registerSyncMethods(xrpc: XrpcServer, ctx: PdsContext): void {
       // One snapshot for the whole proof: a commit landing meanwhile deletes the nodes it replaced.
       const { root, out } = await ctx.storage.repo.read(account.did, async (store) => {
         const root = await store.getRoot()
-        if (!root)
-          throw new InvalidRequestError(`Could not find root for DID: ${account.did}`, 'RepoNotFound')
+        if (!root) throw repoNotFound(account.did)
         const { blocks: commitBlocks } = await store.getBlocks([root.cid])
         const commitBytes = commitBlocks.get(root.cid)!
         const tree = await Mst.load(store, decodeCommit(commitBytes).data)
