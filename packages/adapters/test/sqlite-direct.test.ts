@@ -155,6 +155,55 @@ describe('SQLite direct connections', () => {
     await Promise.all([direct.close(), plain.close()])
   })
 
+  it('run a commit again when another writer moved the repo and deleted a block the first attempt read', async () => {
+    const { direct, plain } = await open({ wal: true })
+    const did = uniqueDid()
+    const one = block({ v: 1 })
+    const two = block({ v: 2 })
+    await direct.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(one), rev(1))
+      await tx.updateRoot(one.cid, rev(1))
+    })
+    const seen: string[] = []
+    await direct.repo.transact(did, async (tx) => {
+      const root = (await tx.getRoot())!
+      seen.push(root.rev)
+      if (seen.length === 1) {
+        // Another process commits a new version and deletes the block of the one it replaced, as commits
+        // delete their stale blocks, between this attempt's reads.
+        await plain.repo.transact(did, async (other) => {
+          await other.putBlocks(blocksOf(two), rev(2))
+          await other.deleteBlocks([one.cid])
+          await other.updateRoot(two.cid, rev(2))
+        })
+      }
+      const got = await tx.getBlocks([root.cid])
+      if (got.missing.length > 0) throw new Error(`missing block ${root.cid}`)
+      await tx.updateRoot(root.cid, rev(Number(root.rev.slice(2)) + 1))
+    })
+    expect(seen).toEqual([rev(1), rev(2)])
+    expect(await plain.repo.read(did, (r) => r.getRoot())).toEqual({ cid: two.cid, rev: rev(3) })
+    await Promise.all([direct.close(), plain.close()])
+  })
+
+  it('fail a commit whose repo did not move with its own error, without running it again', async () => {
+    const { direct, plain } = await open({ wal: true })
+    const did = uniqueDid()
+    const one = block({ v: 1 })
+    await direct.repo.transact(did, (tx) => tx.updateRoot(one.cid, rev(1)))
+    let runs = 0
+    await expect(
+      direct.repo.transact(did, async (tx) => {
+        runs++
+        await tx.updateRoot(one.cid, rev(2))
+        throw new Error('refused')
+      }),
+    ).rejects.toThrow('refused')
+    expect(runs).toBe(1)
+    expect((await plain.repo.read(did, (r) => r.getRoot()))?.rev).toBe(rev(1))
+    await Promise.all([direct.close(), plain.close()])
+  })
+
   it('serialize two adapters of one process on the same repo (one lock per file and DID)', async () => {
     const { url, direct, plain } = await open({ wal: true })
     const second = prismaAdapter(sqliteClient(url), { provider: 'sqlite' })

@@ -289,7 +289,17 @@ export class SqliteRepoStore implements RepoStore {
           events.push(...list)
         },
       }
-      const out = await fn(tx)
+      let out: T
+      try {
+        out = await fn(tx)
+      } catch (err) {
+        // `fn` read the repo statement by statement, so a commit of another process in between can make
+        // it fail (a block it looked for was replaced and deleted). If the repo moved, the failure may
+        // be that commit's doing: run again under the write lock, where it reads one state.
+        const now = (await conn.get<RootRow>(SQL.root, did)) ?? null
+        if (now?.cid === start?.cid && now?.rev === start?.rev) throw err
+        return this.fallback.transact(did, fn)
+      }
       if (ops.length === 0 && events.length === 0) return out
       const moved = await direct.write((w) => {
         const now = (w.sql(SQL.root).get(did) as RootRow | undefined) ?? null
