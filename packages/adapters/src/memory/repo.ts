@@ -132,6 +132,15 @@ export class MemoryRepoStore implements RepoStore {
         async deleteRecord(collection, rkey) {
           draft.records.get(collection)?.delete(rkey)
         },
+        async deleteRecordBlocks(cids) {
+          if (cids.length === 0) return
+          const candidates = new Set(cids.map((c) => c.toString()))
+          // A scan of the record rows: this store is for tests, where repos are small.
+          for (const rows of draft.records.values()) {
+            for (const row of rows.values()) candidates.delete(row.cid.toString())
+          }
+          for (const key of candidates) draft.blocks.delete(key)
+        },
         async updateRoot(cid, rev) {
           draft.root = { cid, rev }
         },

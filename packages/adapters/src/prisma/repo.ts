@@ -148,6 +148,19 @@ async function lockRepo(db: PrismaTx, provider: PrismaProvider, did: string): Pr
   }
 }
 
+/**
+ * Delete record blocks (parameters: the DID, the CIDs, and the DID again except on PostgreSQL) no
+ * record row of the repo points at; the (did, cid) index answers the check.
+ */
+function deleteRecordBlocksSql(p: PrismaProvider, count: number): string {
+  const q = (n: string) => ident(p, n)
+  const list = Array.from({ length: count }, (_, i) => param(p, i + 2)).join(', ')
+  const did = param(p, 1)
+  const block = q('atproto_repo_block')
+  const inner = p === 'postgresql' ? did : '?'
+  return `DELETE FROM ${block} WHERE ${q('did')} = ${did} AND ${q('cid')} IN (${list}) AND NOT EXISTS (SELECT 1 FROM ${q('atproto_record')} r WHERE r.${q('did')} = ${inner} AND r.${q('cid')} = ${block}.${q('cid')})`
+}
+
 /** Namespace (first key) of the per-repo advisory locks; the firehose lock uses a one-key lock. */
 const REPO_LOCK_NS = 7_262_027
 
@@ -228,6 +241,13 @@ export class PrismaRepoStore implements RepoStore {
             },
             async deleteRecord(collection, rkey) {
               await db.atprotoRecord.deleteMany({ where: { did, collection, rkey } })
+            },
+            async deleteRecordBlocks(cids) {
+              if (cids.length === 0) return
+              const args = cids.map(String)
+              // `?` placeholders are positional: SQLite and MySQL bind the DID again for the subquery.
+              const tail = provider === 'postgresql' ? [] : [did]
+              await db.$executeRawUnsafe(deleteRecordBlocksSql(provider, cids.length), did, ...args, ...tail)
             },
             async updateRoot(cid, rev) {
               await db.atprotoRepoRoot.upsert({

@@ -36,6 +36,8 @@ const SQL = {
   putBlock:
     'INSERT INTO atproto_repo_block (did, cid, bytes, rev) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   deleteBlock: 'DELETE FROM atproto_repo_block WHERE did = ? AND cid = ?',
+  deleteRecordBlock:
+    'DELETE FROM atproto_repo_block WHERE did = ? AND cid = ? AND NOT EXISTS (SELECT 1 FROM atproto_record r WHERE r.did = ? AND r.cid = ?)',
   putRecord:
     'INSERT INTO atproto_record (did, collection, rkey, cid, repoRev, indexedAt) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = excluded.cid, repoRev = excluded.repoRev, indexedAt = excluded.indexedAt',
   deleteRecord: 'DELETE FROM atproto_record WHERE did = ? AND collection = ? AND rkey = ?',
@@ -144,6 +146,7 @@ function reader(conn: SqliteConn, did: string): RepoReader {
 type Op =
   | { kind: 'blocks'; rows: Array<[string, Uint8Array]>; rev: string | null }
   | { kind: 'deleteBlocks'; cids: string[] }
+  | { kind: 'deleteRecordBlocks'; cids: string[] }
   | { kind: 'record'; collection: string; rkey: string; cid: string; repoRev: string; indexedAt: Date }
   | { kind: 'deleteRecord'; collection: string; rkey: string }
   | { kind: 'root'; cid: string; rev: string }
@@ -261,6 +264,14 @@ export class SqliteRepoStore implements RepoStore {
           for (const k of keys) blocks.set(k, null)
           ops.push({ kind: 'deleteBlocks', cids: keys })
         },
+        async deleteRecordBlocks(cids) {
+          if (cids.length === 0) return
+          const keys = cids.map((c) => cidString(c))
+          // Whether a record still points at one is settled in the flush; until then point reads
+          // fall through to the database, which still has them.
+          for (const k of keys) blocks.delete(k)
+          ops.push({ kind: 'deleteRecordBlocks', cids: keys })
+        },
         async putRecord(row) {
           const op = {
             kind: 'record' as const,
@@ -344,6 +355,11 @@ function flush(w: SqliteConn, direct: SqliteDirect, did: string, ops: Op[], even
       case 'deleteBlocks': {
         const stmt = w.sql(SQL.deleteBlock)
         for (const cid of op.cids) stmt.run(did, cid)
+        break
+      }
+      case 'deleteRecordBlocks': {
+        const stmt = w.sql(SQL.deleteRecordBlock)
+        for (const cid of op.cids) stmt.run(did, cid, did, cid)
         break
       }
       case 'record':

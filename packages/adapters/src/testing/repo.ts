@@ -311,6 +311,56 @@ export function repoSuite(ctx: SuiteContext): void {
     expect((await storage.repo.read(uniqueDid(), (r) => r.getBlocks([b.cid]))).missing).toHaveLength(1)
   })
 
+  it('deletes a replaced record block only when no record of the repo still points at it', async () => {
+    const { storage } = ctx
+    const did = uniqueDid()
+    const other = uniqueDid()
+    const shared = block({ text: 'same' })
+    const solo = block({ text: 'solo' })
+    const next = block({ text: 'next' })
+    const missing = async (id: string, ...cids: ReturnType<typeof block>[]) =>
+      (await storage.repo.read(id, (r) => r.getBlocks(cids.map((c) => c.cid)))).missing.map(String).sort()
+    for (const id of [did, other]) {
+      await storage.repo.transact(id, async (tx) => {
+        await tx.putBlocks(blocksOf(shared, solo), rev(1))
+        await tx.putRecord({ collection: POST, rkey: 'a', cid: shared.cid, repoRev: rev(1) })
+        await tx.putRecord({ collection: 'app.test.other', rkey: 'b', cid: shared.cid, repoRev: rev(1) })
+        await tx.putRecord({ collection: POST, rkey: 'c', cid: solo.cid, repoRev: rev(1) })
+      })
+    }
+    // `a` goes and `c` moves to new content: `shared` stays for `b`, `solo` goes.
+    await storage.repo.transact(did, async (tx) => {
+      await tx.putBlocks(blocksOf(next), rev(2))
+      await tx.deleteRecord(POST, 'a')
+      await tx.putRecord({ collection: POST, rkey: 'c', cid: next.cid, repoRev: rev(2) })
+      await tx.deleteRecordBlocks([shared.cid, solo.cid])
+    })
+    expect(await missing(did, shared, solo, next)).toEqual([solo.cid.toString()])
+    // A record written earlier in the same transaction counts; the check runs per repo.
+    await storage.repo.transact(did, async (tx) => {
+      await tx.deleteRecord('app.test.other', 'b')
+      await tx.putRecord({ collection: POST, rkey: 'd', cid: shared.cid, repoRev: rev(3) })
+      await tx.deleteRecordBlocks([shared.cid])
+    })
+    expect(await missing(did, shared)).toEqual([])
+    await storage.repo.transact(did, async (tx) => {
+      await tx.deleteRecord(POST, 'd')
+      await tx.deleteRecordBlocks([shared.cid])
+    })
+    expect(await missing(did, shared)).toEqual([shared.cid.toString()])
+    expect(await missing(other, shared, solo)).toEqual([])
+    // A failed transaction deletes nothing.
+    await expect(
+      storage.repo.transact(other, async (tx) => {
+        await tx.deleteRecord(POST, 'c')
+        await tx.deleteRecordBlocks([solo.cid])
+        throw new Error('boom')
+      }),
+    ).rejects.toThrow('boom')
+    expect(await missing(other, solo)).toEqual([])
+    await storage.repo.transact(other, (tx) => tx.deleteRecordBlocks([]))
+  })
+
   it('refuses writes through a reader', async () => {
     const { storage } = ctx
     const did = uniqueDid()

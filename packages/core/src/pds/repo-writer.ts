@@ -61,14 +61,16 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 async function storeCommit(tx: RepoTransactor, data: CommitData): Promise<void> {
   await tx.putBlocks(data.newBlocks, data.rev)
-  // What the new version no longer reaches goes with it, as the reference deletes its removed blocks
-  // (record blocks stay: identical records share one).
+  // What the new version no longer reaches goes with it, as the reference deletes its removed blocks.
   if (data.staleBlocks.length > 0) await tx.deleteBlocks(data.staleBlocks)
   for (const op of data.ops) {
     const [collection, rkey] = op.path.split('/') as [string, string]
     if (op.action === 'delete') await tx.deleteRecord(collection, rkey)
     else await tx.putRecord({ collection, rkey, cid: op.cid!, repoRev: data.rev })
   }
+  // Record blocks go too unless another record still has the same CID (the store checks, after the
+  // record rows above): a deleted post's bytes must not stay readable by CID.
+  if (data.staleRecordBlocks.length > 0) await tx.deleteRecordBlocks(data.staleRecordBlocks)
   await tx.updateRoot(data.cid, data.rev)
 }
 

@@ -3,7 +3,7 @@ import type { CID } from '../data/cid.js'
 import { BlockMap } from './block-map.js'
 import type { BlockStore } from './block-store.js'
 import { type Commit, decodeCommit, encodeCommit, type Signer, signCommit } from './commit.js'
-import { diffMst } from './diff.js'
+import { diffMst, type MstDiff } from './diff.js'
 import { MissingBlocksError, MstOperationError } from './errors.js'
 import { Mst, type MstWrite } from './mst.js'
 import type { MstNode } from './mst-node.js'
@@ -34,6 +34,11 @@ export interface CommitData {
    * deletes these with the commit; record blocks need a check that no other record has the same CID.
    */
   staleBlocks: CID[]
+  /**
+   * Blocks of the records this commit replaced or deleted, less those it writes again: a store
+   * deletes each unless another record of the repo still has the same CID.
+   */
+  staleRecordBlocks: CID[]
   /** The record operations, with `prev` set for updates and deletes. */
   ops: RecordOp[]
   /** The `#commit` event's CAR slice: new blocks plus the covering proof for every op. */
@@ -134,6 +139,20 @@ export class Repo {
   }
 }
 
+/** Record CIDs the diff dropped (updated from or deleted) that none of its adds or updates writes again. */
+function staleRecordBlocks(diff: MstDiff): CID[] {
+  if (diff.updates.length === 0 && diff.deletes.length === 0) return []
+  const written = new Set<string>()
+  for (const { cid } of diff.adds) written.add(cid.toString())
+  for (const { cid } of diff.updates) written.add(cid.toString())
+  const out = new Map<string, CID>()
+  for (const { prev } of [...diff.updates, ...diff.deletes]) {
+    const key = prev.toString()
+    if (!written.has(key)) out.set(key, prev)
+  }
+  return [...out.values()]
+}
+
 async function buildCommit(
   prev: Repo | null,
   tree: Mst,
@@ -194,6 +213,7 @@ async function buildCommit(
     newBlocks,
     removedCids,
     staleBlocks: prev ? [...diff.removedNodes, prev.cid] : diff.removedNodes,
+    staleRecordBlocks: staleRecordBlocks(diff),
     ops,
     relevantBlocks,
     newMstNodes: diff.newNodeList,

@@ -64,12 +64,19 @@ export interface RepoTransactor extends RepoReader {
   /** Store blocks written by commit `rev` (existing CIDs are kept). */
   putBlocks(blocks: BlockMap, rev?: string): Promise<void>
   /**
-   * Delete blocks. Only for blocks no longer referenced by the new root (the commit's `removedCids`):
+   * Delete blocks. Only for blocks no longer referenced by the new root (the commit's `staleBlocks`):
    * the adapter does not check references, the caller (the repo layer, which diffed the MST) does.
    */
   deleteBlocks(cids: CID[]): Promise<void>
   putRecord(row: Omit<RecordRow, 'indexedAt'>): Promise<void>
   deleteRecord(collection: string, rkey: string): Promise<void>
+  /**
+   * Delete the blocks of records a commit replaced or deleted, except those a record row of the repo
+   * still points at once this transaction's record writes are applied (identical records share one
+   * block). Call it after the commit's `putRecord`/`deleteRecord`. Point reads later in the same
+   * transaction may still find these blocks.
+   */
+  deleteRecordBlocks(cids: CID[]): Promise<void>
   updateRoot(cid: CID, rev: string): Promise<void>
   /**
    * Append firehose events in this transaction. Their sequence numbers are assigned when the
