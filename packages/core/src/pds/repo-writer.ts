@@ -152,6 +152,6 @@ export async function applyWrites(
   // Stored now: the next write on this repo starts from these blocks and nodes.
   ctx.blockCache.addMap(data.newBlocks)
   for (const node of data.newMstNodes) ctx.blockCache.addNode(node)
-  ctx.sequencer.wake()
+  await ctx.sequencer.published()
   return data
 }

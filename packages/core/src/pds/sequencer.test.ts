@@ -73,4 +73,88 @@ describe('Sequencer', () => {
     ac.abort()
     await seq.close()
   })
+
+  it('published(): resolves once what was committed before the call is handed to subscribers', async () => {
+    const { source, append, ranges } = log()
+    const seq = new Sequencer(source)
+    await seq.start()
+    // Nobody listens: nothing to wait for, and no read of the events.
+    append(1)
+    await seq.published()
+    await tick() // (the wake-up it left follows the end of the log)
+    expect(ranges()).toBe(0)
+
+    const ac = new AbortController()
+    const live = seq.subscribe(undefined, ac.signal)
+    const got = take(live, 3)
+    await tick()
+    let emitted = 0
+    seq.onEvents(() => emitted++)
+    append(3)
+    await seq.published()
+    // Published before it resolved: the listeners ran, and the subscriber gets exactly these.
+    expect(emitted).toBe(1)
+    expect(await got).toEqual([2, 3, 4])
+    ac.abort()
+    await seq.close()
+  })
+
+  it('published(): a call during a read waits for the next read, which starts after it', async () => {
+    const { source, append } = log()
+    const gates: Array<() => void> = []
+    const slow: SequencerSource = {
+      ...source,
+      async range(opts) {
+        await new Promise<void>((r) => gates.push(r))
+        return source.range(opts)
+      },
+    }
+    const seq = new Sequencer(slow)
+    await seq.start()
+    const seen: number[] = []
+    const ac = new AbortController()
+    const live = seq.subscribe(undefined, ac.signal)
+    const reader = (async () => {
+      for await (const f of live)
+        seen.push((decodeFrame((f as { bytes: Uint8Array }).bytes).body as { seq: number }).seq)
+    })()
+    await tick()
+    append(1)
+    let first = false
+    let second = false
+    void seq.published().then(() => (first = true))
+    await tick()
+    expect(gates).toHaveLength(1) // the first read is in progress
+    // A commit lands while it runs: that read may have missed it, so its caller waits for the next one.
+    append(1)
+    void seq.published().then(() => (second = true))
+    gates.shift()!()
+    await tick()
+    expect(first).toBe(true)
+    expect(second).toBe(false)
+    expect(gates).toHaveLength(1)
+    gates.shift()!()
+    await tick()
+    expect(second).toBe(true)
+    expect(seen).toEqual([1, 2])
+    ac.abort()
+    await seq.close()
+    await reader
+  })
+
+  it('published(): gives up after its timeout when the log does not answer (the write stands)', async () => {
+    const { source, append } = log()
+    const stuck: SequencerSource = { ...source, range: () => new Promise(() => {}) }
+    const seq = new Sequencer(stuck)
+    await seq.start()
+    const ac = new AbortController()
+    const live = seq.subscribe(undefined, ac.signal)
+    void live.next()
+    await tick()
+    append(1)
+    const t0 = performance.now()
+    await seq.published(30)
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(25)
+    ac.abort()
+  })
 })

@@ -75,6 +75,10 @@ export class Sequencer {
   #started: Promise<void> | null = null
   #closed = false
   readonly #eventListeners = new Set<() => void>()
+  // Callers of `published()` waiting for a read that starts after their call, and those of the read
+  // in progress (moved there when it starts).
+  #waitingNext: Array<() => void> = []
+  #waitingRead: Array<() => void> = []
 
   constructor(source: SequencerSource, options: SequencerOptions = {}) {
     this.#source = source
@@ -101,6 +105,7 @@ export class Sequencer {
   /** Stop tailing (timers, storage listeners) and wait for a read in progress. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true
+    for (const done of this.#waitingNext.splice(0)) done()
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
     this.#unsubscribe?.()
@@ -127,6 +132,31 @@ export class Sequencer {
     })
   }
 
+  /**
+   * Read and publish the log now, and resolve once everything committed before the call has been
+   * handed to the live subscribers (or after `timeoutMs`; never rejects). A writer awaits it before
+   * answering, so its event leaves in the same turn as its response and no pause of the process (GC,
+   * other work) falls between them; with nobody subscribed it only wakes the sequencer.
+   */
+  published(timeoutMs = 100): Promise<void> {
+    if (!this.#started || this.#closed || (this.#broadcast.size === 0 && this.#eventListeners.size === 0)) {
+      this.wake()
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve) => {
+      let done = false
+      const finish = () => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(finish, timeoutMs)
+      this.#waitingNext.push(finish)
+      this.#read()
+    })
+  }
+
   #read(): void {
     if (this.#reading) {
       this.#again = true
@@ -136,6 +166,9 @@ export class Sequencer {
       try {
         do {
           this.#again = false
+          // This pass reads everything committed before it starts: it settles the waiters so far.
+          this.#waitingRead.push(...this.#waitingNext)
+          this.#waitingNext = []
           await this.#started
           for (;;) {
             if (this.#broadcast.size === 0 && this.#eventListeners.size === 0) {
@@ -153,13 +186,23 @@ export class Sequencer {
             if (rows.length > 0) this.#emitEvents()
             if (rows.length < this.#pageSize) break
           }
+          this.#settle()
         } while (this.#again)
       } catch (err) {
         console.error('sequencer: reading the event log failed', err)
       } finally {
+        this.#settle()
         this.#reading = null
+        // Callers that came in during the last pass (after its `again` check) need a pass of their own.
+        if (this.#waitingNext.length > 0 && !this.#closed) this.#read()
       }
     })()
+  }
+
+  #settle(): void {
+    const waiting = this.#waitingRead
+    this.#waitingRead = []
+    for (const done of waiting) done()
   }
 
   /**
