@@ -193,7 +193,7 @@ export class Sequencer {
       } finally {
         this.#settle()
         this.#reading = null
-        // Callers that came in during the last pass (after its `again` check) need a pass of their own.
+        // A failed pass ends the loop without honouring `again`: callers that came in meanwhile get a pass.
         if (this.#waitingNext.length > 0 && !this.#closed) this.#read()
       }
     })()

@@ -1,5 +1,5 @@
 import { encodeBlock } from '../data/cbor.js'
-import type { CID } from '../data/cid.js'
+import { type CID, cidString } from '../data/cid.js'
 import { BlockMap } from './block-map.js'
 import type { BlockStore } from './block-store.js'
 import { type Commit, decodeCommit, encodeCommit, type Signer, signCommit } from './commit.js'
@@ -143,11 +143,11 @@ export class Repo {
 function staleRecordBlocks(diff: MstDiff): CID[] {
   if (diff.updates.length === 0 && diff.deletes.length === 0) return []
   const written = new Set<string>()
-  for (const { cid } of diff.adds) written.add(cid.toString())
-  for (const { cid } of diff.updates) written.add(cid.toString())
+  for (const { cid } of diff.adds) written.add(cidString(cid))
+  for (const { cid } of diff.updates) written.add(cidString(cid))
   const out = new Map<string, CID>()
   for (const { prev } of [...diff.updates, ...diff.deletes]) {
-    const key = prev.toString()
+    const key = cidString(prev)
     if (!written.has(key)) out.set(key, prev)
   }
   return [...out.values()]
